@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# The README test command: prepare this machine, then run every gate.
+#   testbed/test.sh                   everything
+#   testbed/test.sh GATE [ARG...]     one gate: lint | sanity | units | compat | molecule [SCENARIO...]
+# Exits non-zero when any gate fails; the last line counts gates passed and failed.
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/.." && pwd)
+# shellcheck source=testbed/env.sh
+. "$here/env.sh"
+export PATH="$TESTBED_VENV/bin:$PATH"
+cd "$repo"
+
+passed=() failed=()
+log() { printf '\n==> [%5ss] %s\n' "$SECONDS" "$*"; }
+gate() {  # gate NAME COMMAND...: run one gate, remember how it ended
+  local name=$1; shift
+  log "gate $name: start"
+  if "$@"; then passed+=("$name"); log "gate $name: PASSED"
+  else failed+=("$name"); log "gate $name: FAILED"; fi
+}
+
+lint() {
+  yamllint --strict . && ansible-lint --profile production && ruff check . && ruff format --check .
+}
+
+units() {
+  local rc=0
+  python -m pytest -q tests/unit || rc=$?
+  [ "$rc" = 5 ] && { echo "no unit tests collected"; return 1; }
+  return "$rc"
+}
+
+sanity() {  # ansible-test needs the collection inside an ansible_collections tree
+  local tree rc=0
+  tree=$(mktemp -d)
+  copy_collection "$tree/ansible_collections/bioimage/omero"
+  (cd "$tree/ansible_collections/bioimage/omero" \
+     && ansible-test sanity --python "$(python -c 'import sys; print("%d.%d" % sys.version_info[:2])')" \
+          --requirements --color no) || rc=$?
+  rm -rf "$tree"
+  return "$rc"
+}
+
+copy_collection() {  # the files git would ship (tracked, or new and not ignored)
+  mkdir -p "$1"
+  git ls-files -z --cached --others --exclude-standard | rsync -a --from0 --files-from=- ./ "$1/"
+  (cd "$1" && git init -q && git add -A)
+}
+
+compat() { "$here/forward-compat.sh"; }
+
+molecule_scenarios() {
+  local scenarios=("$@") s
+  [ ${#scenarios[@]} -gt 0 ] || mapfile -t scenarios < <(find molecule -mindepth 1 -maxdepth 1 -type d ! -name shared -printf '%f\n' | sort)
+  for s in "${scenarios[@]}"; do
+    gate "molecule:$s" molecule test -s "$s"
+  done
+}
+
+log "setting up the machine"
+"$here/setup-host.sh" || { echo "setup failed"; exit 1; }
+"$here/build-wheelhouse.sh" || { echo "wheelhouse build failed"; exit 1; }
+"$here/link-collection.sh"
+
+what=${1:-all}
+[ $# -gt 0 ] && shift
+case "$what" in
+  all)
+    gate lint lint
+    gate units units
+    gate sanity sanity
+    gate compat compat
+    molecule_scenarios ;;
+  lint|units|sanity|compat) gate "$what" "$what" ;;
+  molecule) molecule_scenarios "$@" ;;
+  *) echo "usage: testbed/test.sh [lint|units|sanity|compat|molecule [SCENARIO...]]" >&2; exit 2 ;;
+esac
+
+log "summary (${SECONDS}s): passed: ${passed[*]:-none}; failed: ${failed[*]:-none}"
+echo "gates: ${#passed[@]} passed, ${#failed[@]} failed"
+[ ${#failed[@]} -eq 0 ]
