@@ -1,5 +1,6 @@
 # Shared settings of the test bed, sourced by every testbed/ script.
 # shellcheck shell=bash
+# shellcheck disable=SC2034  # read by the scripts that source this file
 TESTBED_CACHE=${TESTBED_CACHE:-/var/cache/bioimage-omero-testbed}
 TESTBED_VENV=${TESTBED_VENV:-$TESTBED_CACHE/venv}
 TESTBED_WHEELHOUSE=${TESTBED_WHEELHOUSE:-$TESTBED_CACHE/wheelhouse}

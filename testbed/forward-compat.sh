@@ -20,10 +20,11 @@ podman run --rm --name "bioimage-compat-$$" --network host \
   -e LANG=C.UTF-8 -e CORE_VERSION="$CORE_VERSION" -e BUNDLE_VERSION="$BUNDLE_VERSION" \
   -e COLLECTIONS="${TESTBED_COLLECTIONS[*]}" \
   -v "$tree:/src:ro" -v "$state:/state" -v "$state/pip-cache:/root/.cache/pip" \
+  -v "$here:/testbed:ro" \
   --entrypoint /bin/bash "$TESTBED_IMAGE_PREFIX:trixie" -c '
 set -euo pipefail
-if ! command -v git >/dev/null || ! python3 -c "import ensurepip" 2>/dev/null; then
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv git rsync >/dev/null
+if ! command -v shellcheck >/dev/null || ! python3 -c "import ensurepip" 2>/dev/null; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv git rsync shellcheck >/dev/null
 fi
 venv=/state/venv
 if [ "$(cat $venv/.stamp 2>/dev/null)" != "$CORE_VERSION $BUNDLE_VERSION" ]; then
@@ -43,6 +44,7 @@ PY
   echo "$CORE_VERSION $BUNDLE_VERSION" > $venv/.stamp
 fi
 export PATH=$venv/bin:$PATH
+/testbed/seed-ansible-test.sh python
 work=/tmp/c/ansible_collections/bioimage/omero
 mkdir -p $work && rsync -a /src/ $work/
 cd $work && git init -q && git add -A

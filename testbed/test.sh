@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The README test command: prepare this machine, then run every gate.
 #   testbed/test.sh                   everything
-#   testbed/test.sh GATE [ARG...]     one gate: lint | sanity | units | compat | molecule [SCENARIO...]
+#   testbed/test.sh GATE [ARG...]     one gate: lint | units | sanity | build | compat | molecule [SCENARIO...]
 # Exits non-zero when any gate fails; the last line counts gates passed and failed.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -9,7 +9,7 @@ repo=$(cd "$here/.." && pwd)
 # shellcheck source=testbed/env.sh
 . "$here/env.sh"
 export PATH="$TESTBED_VENV/bin:$PATH"
-cd "$repo"
+cd "$repo" || exit 1
 
 passed=() failed=()
 log() { printf '\n==> [%5ss] %s\n' "$SECONDS" "$*"; }
@@ -34,6 +34,7 @@ units() {
 sanity() {  # ansible-test needs the collection inside an ansible_collections tree
   local tree rc=0
   tree=$(mktemp -d)
+  "$here/seed-ansible-test.sh" python
   copy_collection "$tree/ansible_collections/bioimage/omero"
   (cd "$tree/ansible_collections/bioimage/omero" \
      && ansible-test sanity --python "$(python -c 'import sys; print("%d.%d" % sys.version_info[:2])')" \
@@ -49,6 +50,23 @@ copy_collection() {  # the files git would ship (tracked, or new and not ignored
 }
 
 compat() { "$here/forward-compat.sh"; }
+
+build() {  # the release artifact: build the tarball, install it into a temporary path
+  local out rc=0
+  out=$(mktemp -d)
+  ansible-galaxy collection build --output-path "$out" . \
+    && ANSIBLE_COLLECTIONS_PATH="$out/installed" ansible-galaxy collection install --offline -p "$out/installed" "$out"/bioimage-omero-*.tar.gz \
+    && ANSIBLE_COLLECTIONS_PATH="$out/installed" ansible-galaxy collection list bioimage.omero || rc=1
+  local module installed="$out/installed/ansible_collections/bioimage/omero"
+  for module in "$installed"/plugins/modules/*.py; do  # every installed module documents itself
+    [ -e "$module" ] || continue
+    module=$(basename "$module" .py)
+    ANSIBLE_COLLECTIONS_PATH="$out/installed" ansible-doc -t module "bioimage.omero.$module" >/dev/null \
+      || { echo "ansible-doc failed for bioimage.omero.$module"; rc=1; }
+  done
+  rm -rf "$out"
+  return "$rc"
+}
 
 molecule_scenarios() {
   local scenarios=("$@") s
@@ -70,11 +88,12 @@ case "$what" in
     gate lint lint
     gate units units
     gate sanity sanity
+    gate build build
     gate compat compat
     molecule_scenarios ;;
-  lint|units|sanity|compat) gate "$what" "$what" ;;
+  lint|units|sanity|build|compat) gate "$what" "$what" ;;
   molecule) molecule_scenarios "$@" ;;
-  *) echo "usage: testbed/test.sh [lint|units|sanity|compat|molecule [SCENARIO...]]" >&2; exit 2 ;;
+  *) echo "usage: testbed/test.sh [lint|units|sanity|build|compat|molecule [SCENARIO...]]" >&2; exit 2 ;;
 esac
 
 log "summary (${SECONDS}s): passed: ${passed[*]:-none}; failed: ${failed[*]:-none}"
