@@ -1,0 +1,187 @@
+# Copyright: (c) 2026, bioimage.omero developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""One cache regeneration worker slot: claim, run, judge, record, repeat.
+
+Installed on every OMERO node by the ``omero_cache_regen`` role (with
+``_cache_queue.py`` next to it) and run by systemd as
+``omero-cache-regen@N.service``. It needs no Ansible.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shlex
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+# Relative, so the same two files work inside the collection and as the
+# package the role installs on the nodes.
+from ._cache_queue import claim, connect, ensure_schema, finish, heartbeat, outstanding, release
+
+STATUS_RE = re.compile(r"^\s*(ok|fill|miss|fail|cancel):", re.MULTILINE)
+ERROR_RE = re.compile(r"^\s*(Traceback \(most recent call last\)|(ERROR|Error|Exception)\b)", re.MULTILINE)
+SUCCESS = ("ok", "fill")
+
+
+def parse_output(output, returncode):
+    """Judge one run of ``omero render test``: it exits 0 even when it fails.
+
+    Every status line must be ``ok:`` or ``fill:``; ``miss:``, ``fail:``,
+    ``cancel:``, an error or traceback, no status line at all, or a non-zero
+    exit code is a failure. Returns (success, result word).
+    """
+    if returncode != 0:
+        return False, f"exit {returncode}"
+    statuses = STATUS_RE.findall(output or "")
+    if not statuses:
+        return False, "no status line"
+    for word in statuses:
+        if word not in SUCCESS:
+            return False, word
+    if ERROR_RE.search(output or ""):
+        return False, "error"
+    return True, "fill" if "fill" in statuses else "ok"
+
+
+def build_argv(template, target, omero="omero"):
+    """Split the command template (no shell) and fill the placeholders."""
+    argv = []
+    for arg in shlex.split(template):
+        argv.append(arg.replace("{target}", target).replace("{omero}", omero))
+    if not any("{target}" in a for a in shlex.split(template)):
+        argv.append(target)
+    return argv
+
+
+class Worker:
+    """A single slot. ``config`` is the dict from the node's worker.json."""
+
+    def __init__(self, config, slot, connect_fn=connect, log=print):
+        self.config = config
+        self.node = config.get("node") or socket.gethostname()
+        self.worker = f"{self.node}/{slot}/{os.getpid()}"
+        self.connect_fn = connect_fn
+        self.log = log
+        self.stopping = False
+        self.proc = None
+        self.conn = None
+
+    # -- signals ---------------------------------------------------------
+    def request_stop(self, *_args):
+        self.stopping = True
+        if self.proc is not None and self.proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGTERM)
+
+    # -- one target ------------------------------------------------------
+    def run_job(self, job):
+        argv = build_argv(self.config["command"], job["target"], self.config.get("omero", "omero"))
+        env = dict(os.environ)
+        env.update(self.config.get("environment") or {})
+        env.update(
+            {
+                "OMERO_CACHE_REGEN_RUN": job["run"],
+                "OMERO_CACHE_REGEN_TARGET": job["target"],
+                "OMERO_CACHE_REGEN_ATTEMPT": str(job["attempt"]),
+                "OMERO_CACHE_REGEN_NODE": self.node,
+            }
+        )
+        beat = max(1.0, job["lease_seconds"] / 3.0)
+        timeout = float(self.config.get("timeout") or 0)
+        start = time.monotonic()
+        lost = False
+        timed_out = False
+        with tempfile.TemporaryFile() as out:
+            try:
+                self.proc = subprocess.Popen(
+                    argv,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL,
+                    env=env,
+                    start_new_session=True,
+                )
+            except OSError as exc:
+                self.proc = None
+                return False, "error", 0.0, f"cannot run {argv[0]}: {exc}"
+            while True:
+                try:
+                    rc = self.proc.wait(timeout=beat)
+                    break
+                except subprocess.TimeoutExpired:
+                    pass
+                if timeout and time.monotonic() - start > timeout:
+                    timed_out = True
+                    self._kill()
+                    continue
+                if not self.stopping and not heartbeat(self.conn, job, self.worker):
+                    lost = True
+                    self._kill()
+            self.proc = None
+            out.seek(0)
+            output = out.read().decode("utf-8", "replace")
+        duration = time.monotonic() - start
+        if lost:
+            return None, "lost", duration, output
+        if timed_out:
+            return False, "timeout", duration, output
+        ok, result = parse_output(output, rc)
+        return ok, result, duration, output
+
+    def _kill(self):
+        if self.proc is None:
+            return
+        for sig, grace in ((signal.SIGTERM, 10), (signal.SIGKILL, 5)):
+            try:
+                os.killpg(self.proc.pid, sig)
+            except ProcessLookupError:
+                return
+            try:
+                self.proc.wait(timeout=grace)
+                return
+            except subprocess.TimeoutExpired:
+                continue
+
+    # -- the loop --------------------------------------------------------
+    def run(self, max_jobs=None):
+        """Work until no target is left (exit 0) or a stop is requested."""
+        self.conn = self.connect_fn(self.config["database"])
+        ensure_schema(self.conn)
+        poll = float(self.config.get("poll_seconds", 5))
+        jobs = 0
+        while not self.stopping:
+            job = claim(self.conn, self.node, self.worker)
+            if job is None:
+                if outstanding(self.conn) == 0:
+                    self.log(f"{self.worker}: nothing left to do")
+                    break
+                # Others hold claims that may still come back (lease expiry).
+                self._sleep(poll)
+                continue
+            self.log(f"{self.worker}: {job['target']} attempt {job['attempt']}")
+            ok, result, duration, output = self.run_job(job)
+            if self.stopping and result not in ("lost",):
+                release(self.conn, job, self.worker)
+                self.log(f"{self.worker}: {job['target']} interrupted, released")
+                break
+            if ok is None:
+                self.log(f"{self.worker}: {job['target']} claim lost (lease expired)")
+                continue
+            new = finish(self.conn, job, self.worker, ok, result, duration, output)
+            self.log(f"{self.worker}: {job['target']} {result} in {duration:.1f}s -> {new}")
+            jobs += 1
+            if max_jobs is not None and jobs >= max_jobs:
+                break
+        self.conn.close()
+        return 0
+
+    def _sleep(self, seconds):
+        end = time.monotonic() + seconds
+        while not self.stopping and time.monotonic() < end:
+            time.sleep(min(0.5, end - time.monotonic()))
