@@ -445,3 +445,45 @@ def rows_to_csv(rows):
     writer.writeheader()
     writer.writerows(rows)
     return buf.getvalue()
+
+
+def db_argument_spec():
+    """Connection options of the omero_cache_* modules (doc fragment omero_cache_db; login_db is per module)."""
+    return {
+        "login_db": {"type": "str", "default": "omero_ops"},
+        "login_user": {"type": "str", "default": "postgres"},
+        "login_password": {"type": "str", "no_log": True},
+        "login_host": {"type": "str"},
+        "login_unix_socket": {"type": "str"},
+        "login_port": {"type": "int", "default": 5432},
+        "session_role": {"type": "str"},
+        "connect_timeout": {"type": "int", "default": 10},
+    }
+
+
+SESSION_ROLE_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+
+
+def libpq_params(params):
+    """libpq keywords from the module options (password stays out of any DSN string)."""
+    return {
+        "dbname": params["login_db"],
+        "user": params["login_user"],
+        "password": params.get("login_password"),
+        "host": params.get("login_host") or params.get("login_unix_socket"),
+        "port": params.get("login_port"),
+        "connect_timeout": params.get("connect_timeout"),
+    }
+
+
+def module_connect(params):
+    """Connect as the module options say, then SET ROLE to session_role when given."""
+    conn = connect(libpq_params(params))
+    role = params.get("session_role")
+    if role:
+        if not SESSION_ROLE_RE.match(role):
+            conn.close()
+            raise QueueError(f"session_role {role!r} is not a plain role name")
+        with conn, conn.cursor() as cur:
+            cur.execute(f'SET ROLE "{role}"')
+    return conn

@@ -1,0 +1,207 @@
+#!/usr/bin/python
+# Copyright: (c) 2026, bioimage.omero developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+# ruff: noqa: E402 - Ansible modules import after DOCUMENTATION/EXAMPLES/RETURN
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: omero_cache_status
+short_description: Progress and CSV report of a Bio-Formats cache regeneration run
+version_added: 0.1.0
+description:
+  - Reads one run of the shared cache regeneration queue (see M(bioimage.omero.omero_cache_queue)):
+    counts per status, percent finished, an ETA, targets per minute per node and the failed targets
+    with the tail of their output.
+  - With O(report_dest), writes a CSV with one row per target (status, result, attempts, node, worker,
+    duration, times, weight, output tail) exactly as the queue holds it.
+extends_documentation_fragment:
+  - bioimage.omero.omero_cache_db
+attributes:
+  check_mode:
+    support: full
+    description: Reads only; the report file is not written.
+  diff_mode:
+    support: none
+options:
+  login_db:
+    description:
+      - The operations database holding the queue.
+    type: str
+    default: omero_ops
+  run:
+    description:
+      - Name of the run.
+    type: str
+    required: true
+  report_dest:
+    description:
+      - Write the CSV report to this file on the managed host (atomically; only when it changed).
+    type: path
+  mode:
+    description:
+      - Mode of O(report_dest).
+    type: raw
+    default: "0644"
+author:
+  - bioimage.omero developers
+"""
+
+EXAMPLES = r"""
+- name: How far is the run?
+  bioimage.omero.omero_cache_status:
+    login_db: omero_ops
+    run: release-2026-11
+  register: regen
+
+- name: CSV of every target
+  bioimage.omero.omero_cache_status:
+    login_db: omero_ops
+    run: release-2026-11
+    report_dest: /var/lib/omero-cache-regen/release-2026-11.csv
+"""
+
+RETURN = r"""
+status:
+  description: Progress of the run.
+  returned: always
+  type: dict
+  contains:
+    run:
+      description: Run name.
+      type: str
+    state:
+      description: C(running) (workers may claim) or C(stopped).
+      type: str
+    total:
+      description: Targets in the run.
+      type: int
+    counts:
+      description: Targets per status (C(pending), C(running), C(done), C(failed)).
+      type: dict
+    finished:
+      description: C(done) plus C(failed).
+      type: int
+    complete:
+      description: Every target is done or failed.
+      type: bool
+    percent:
+      description: Finished targets in percent.
+      type: float
+    elapsed_seconds:
+      description: Seconds since the first claim.
+      type: float
+    makespan_seconds:
+      description: First claim to last finish, once complete.
+      type: float
+    eta_seconds:
+      description: Estimated seconds left at the current rate (null while nothing has finished or the run
+        is stopped).
+      type: float
+    nodes:
+      description: Per node, C(done), C(failed), C(busy_seconds) and C(targets_per_minute).
+      type: dict
+    failures:
+      description: Failed targets with C(target), C(result), C(attempts), C(node), C(output_tail).
+      type: list
+    max_attempts:
+      description: Attempts per target.
+      type: int
+    lease_seconds:
+      description: Lease length.
+      type: int
+  sample:
+    run: release-2026-11
+    state: running
+    total: 34
+    counts: {"pending": 10, "running": 6, "done": 17, "failed": 1}
+    percent: 52.94
+report_dest:
+  description: The CSV file, when O(report_dest) was given.
+  returned: when O(report_dest) is set
+  type: str
+rows:
+  description: Number of rows (targets) in the CSV report.
+  returned: when O(report_dest) is set
+  type: int
+"""
+
+import os
+import tempfile
+import traceback
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible_collections.bioimage.omero.plugins.module_utils import _cache_queue as cq
+
+try:
+    import psycopg2  # noqa: F401 - presence check; connections go through _cache_queue
+
+    HAS_PSYCOPG2 = True
+    PSYCOPG2_ERROR = None
+except ImportError:
+    HAS_PSYCOPG2 = False
+    PSYCOPG2_ERROR = traceback.format_exc()
+
+
+def write_if_changed(module, dest, text):
+    try:
+        with open(dest, encoding="utf-8") as fh:
+            if fh.read() == text:
+                return False
+    except FileNotFoundError:
+        pass
+    if module.check_mode:
+        return True
+    directory = os.path.dirname(os.path.abspath(dest))
+    if not os.path.isdir(directory):
+        module.fail_json(msg=f"directory {directory} of report_dest does not exist")
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".omero-cache-report.")
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    module.atomic_move(tmp, dest)
+    return True
+
+
+def main():
+    spec = cq.db_argument_spec()
+    spec.update(
+        run={"type": "str", "required": True},
+        report_dest={"type": "path"},
+        mode={"type": "raw", "default": "0644"},
+    )
+    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
+    p = module.params
+    if not HAS_PSYCOPG2:
+        module.fail_json(msg=missing_required_lib("psycopg2"), exception=PSYCOPG2_ERROR)
+    try:
+        conn = cq.module_connect(p)
+    except Exception as exc:
+        module.fail_json(msg=f"cannot connect to the operations database {p['login_db']}: {exc}")
+    try:
+        with conn, conn.cursor() as cur:
+            # One snapshot for the status and the report, so they agree.
+            cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            status = cq.status(cur, p["run"])
+            rows = cq.report_rows(cur, p["run"]) if p["report_dest"] else None
+    except cq.QueueError as exc:
+        module.fail_json(msg=str(exc))
+    except Exception as exc:
+        msg = f"cannot read the queue: {exc}"
+        if "cache_regen_run" in str(exc):
+            msg += " (no run was ever started in this database)"
+        module.fail_json(msg=msg)
+    finally:
+        conn.close()
+    result = {"changed": False, "status": status}
+    if rows is not None:
+        result.update(report_dest=p["report_dest"], rows=len(rows))
+        result["changed"] = write_if_changed(module, p["report_dest"], cq.rows_to_csv(rows))
+        if not module.check_mode and os.path.exists(p["report_dest"]):
+            file_args = module.load_file_common_arguments({"path": p["report_dest"], "mode": p["mode"]})
+            result["changed"] = module.set_fs_attributes_if_different(file_args, result["changed"])
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

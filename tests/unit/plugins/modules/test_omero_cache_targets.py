@@ -1,0 +1,69 @@
+# Copyright: (c) 2026, bioimage.omero developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""omero_cache_targets run as a module against a real PostgreSQL holding OMERO's tables."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+import pytest
+from ansible.module_utils.testing import patch_module_args
+from ansible_collections.bioimage.omero.plugins.modules import omero_cache_targets
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "module_utils"))
+import test__cache_pgfixture as pgfix
+
+pg_server = pgfix.pg_server
+fresh_db = pgfix.fresh_db
+FIXTURE = os.path.join(
+    os.path.dirname(__file__), "..", "..", "..", "..", "molecule", "cache_regen", "files", "omero_fixture.sql"
+)
+
+
+def run_module(module, args, capsys):
+    with patch_module_args(args), pytest.raises(SystemExit) as exc:
+        module.main()
+    out = json.loads(capsys.readouterr().out)
+    out["rc"] = exc.value.code
+    return out
+
+
+@pytest.fixture
+def omero_db(fresh_db):
+    conn = pgfix.psycopg2.connect(**fresh_db)
+    with conn, conn.cursor() as cur, open(FIXTURE) as fh:
+        cur.execute(fh.read())
+    conn.close()
+    return {"login_db": fresh_db["dbname"], "login_unix_socket": fresh_db["host"], "login_user": fresh_db["user"]}
+
+
+def test_lists_and_writes_then_is_idempotent(omero_db, tmp_path, capsys):
+    dest = tmp_path / "ids.txt"
+    args = dict(omero_db, kinds=["plate", "dataset"], dest=str(dest))
+    first = run_module(omero_cache_targets, args, capsys)
+    assert first["rc"] == 0 and first["changed"]
+    assert first["counts"] == {"plate": 2, "dataset": 3, "total": 5}
+    assert dest.read_text() == "Image:110\nImage:115\nDataset:1\nDataset:2\nDataset:3\n"
+    assert first["targets"][1] == {"target": "Image:115", "weight": 5, "kind": "plate"}
+    again = run_module(omero_cache_targets, args, capsys)
+    assert not again["changed"]
+
+
+def test_check_mode_does_not_write(omero_db, tmp_path, capsys):
+    dest = tmp_path / "ids.txt"
+    out = run_module(omero_cache_targets, dict(omero_db, dest=str(dest), _ansible_check_mode=True), capsys)
+    assert out["changed"] and not dest.exists()
+    assert out["counts"]["fileset"] == 34
+
+
+def test_bad_database_fails_clearly(omero_db, capsys):
+    out = run_module(omero_cache_targets, dict(omero_db, login_db="no_such_db"), capsys)
+    assert out["failed"] and "cannot connect to database no_such_db" in out["msg"]
+
+
+def test_hql_needs_credentials(omero_db, capsys):
+    out = run_module(omero_cache_targets, dict(omero_db, source="hql"), capsys)
+    assert out["failed"] and "omero_user" in out["msg"]
