@@ -23,7 +23,7 @@ description:
     options O(bioimage.omero.omero_user#module:admin_type) and O(bioimage.omero.omero_user#module:active).
 version_added: 0.1.0
 author:
-  - bioimage.omero contributors
+  - bioimage.omero developers (@bioimage-omero)
 extends_documentation_fragment:
   - bioimage.omero.omero_connection
 options:

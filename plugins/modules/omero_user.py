@@ -17,7 +17,7 @@ description:
   - OMERO cannot delete a user who owns data; to let someone go, set O(active=false).
 version_added: 0.1.0
 author:
-  - bioimage.omero contributors
+  - bioimage.omero developers (@bioimage-omero)
 extends_documentation_fragment:
   - bioimage.omero.omero_connection
 options:

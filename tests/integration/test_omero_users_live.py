@@ -38,8 +38,8 @@ if not SERVER:
     )
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-HOST, _, PORT = SERVER.partition(":")
-PORT = int(PORT or 4064)
+HOST, _SEP, _PORT = SERVER.partition(":")
+PORT = int(_PORT or 4064)
 ROOT_PASSWORD = os.environ.get("BIOIMAGE_OMERO_TEST_ROOT_PASSWORD", "")
 PYTHON = os.environ.get("BIOIMAGE_OMERO_TEST_PYTHON", sys.executable)
 RUN = "it" + secrets.token_hex(3)
@@ -212,7 +212,7 @@ def test_users_playbook_live(tmp_path, cleanup):
 
     # create
     inventory(tmp_path)
-    changed, _ = playbook(tmp_path)
+    changed = playbook(tmp_path)[0]
     assert changed > 0
     world = probe(logins={user: PASSWORDS["user"], admin: PASSWORDS["admin"], public: PASSWORDS["public"]})
     assert world["groups"][f"{RUN}-lab"]["permissions"] == "rwra--"
@@ -245,7 +245,7 @@ def test_users_playbook_live(tmp_path, cleanup):
     assert world["logins"] == {user: user, admin: admin, public: public}
 
     # re-run: no change
-    changed, _ = playbook(tmp_path)
+    changed = playbook(tmp_path)[0]
     assert changed == 0
 
     # check mode reports the update and changes nothing
@@ -258,23 +258,23 @@ def test_users_playbook_live(tmp_path, cleanup):
     assert world["users"][user]["email"] == "jane@example.org"
 
     # update
-    changed, _ = playbook(tmp_path)
+    changed = playbook(tmp_path)[0]
     assert changed > 0
     world = probe(logins={user: PASSWORDS["user"]})
     assert world["groups"][f"{RUN}-lab"]["permissions"] == "rwrw--"
     assert world["users"][user]["email"] == "jane.doe@example.org"
     assert world["logins"][user] == user
-    changed, _ = playbook(tmp_path)
+    changed = playbook(tmp_path)[0]
     assert changed == 0
 
     # a downgrade is refused without allow_downgrade, and nothing changes
     inventory(tmp_path, lab={"permissions": "read-only"}, user={"email": "jane.doe@example.org"})
-    _, output = playbook(tmp_path, expect_success=False)
+    output = playbook(tmp_path, expect_success=False)[1]
     assert "is a downgrade" in output
     assert probe()["groups"][f"{RUN}-lab"]["permissions"] == "rwrw--"
 
     # deactivate: the user can no longer log in
     inventory(tmp_path, lab={"permissions": "read-write"}, user={"email": "jane.doe@example.org", "active": False})
-    changed, _ = playbook(tmp_path)
+    changed = playbook(tmp_path)[0]
     assert changed > 0
     assert probe(logins={user: PASSWORDS["user"]})["logins"][user] is False

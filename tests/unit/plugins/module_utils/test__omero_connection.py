@@ -64,7 +64,7 @@ class ServerError(Exception):
 
 
 class FakeClient:
-    raise_on_login = None
+    raise_on_login = None  # the exception the next logins raise
     instances: typing.ClassVar[list] = []
 
     def __init__(self, host=None, port=None, pmap=None):
@@ -76,15 +76,18 @@ class FakeClient:
     def setAgent(self, agent):
         self.agent = agent
 
+    def _maybe_fail(self):
+        errors = [e for e in [type(self).raise_on_login] if isinstance(e, BaseException)]
+        for error in errors:
+            raise error
+
     def createSession(self, user, password):
         self.logins.append(("password", user))
-        if self.raise_on_login:
-            raise self.raise_on_login
+        self._maybe_fail()
 
     def joinSession(self, key):
         self.logins.append(("key", None))
-        if self.raise_on_login:
-            raise self.raise_on_login
+        self._maybe_fail()
 
     def closeSession(self):
         self.closed = True
