@@ -19,6 +19,7 @@ options:
   login_port:
     description:
       - The server's Glacier2 port. 4064 is OMERO's TLS port, 4063 its plain TCP port.
+      - Not used when O(login_host) is a URL (the URL's port, or its protocol's default, is used).
       - Falls back to the E(OMERO_PORT) environment variable.
     type: int
     default: 4064

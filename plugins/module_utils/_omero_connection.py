@@ -80,11 +80,18 @@ class OmeroSession:
         self._clients = []
         self.client = None
 
-    def _new_client(self):
+    def _client(self, group=None):
         pmap = {"Ice.Override.ConnectTimeout": str(int(self.params.get("login_timeout") or 10) * 1000)}
-        if self.params.get("login_group"):
-            pmap["omero.group"] = self.params["login_group"]
-        client = omero.client(host=self.params["login_host"], port=int(self.params["login_port"]), pmap=pmap)
+        if group:
+            pmap["omero.group"] = group
+        host = self.params["login_host"]
+        if "://" in host:
+            # a URL (wss://host/omero-ws) carries its port, or its protocol's default one
+            return omero.client(host=host, pmap=pmap)
+        return omero.client(host=host, port=int(self.params["login_port"]), pmap=pmap)
+
+    def _new_client(self):
+        client = self._client(self.params.get("login_group"))
         client.setAgent("bioimage.omero")
         self._clients.append(client)
         return client
@@ -112,11 +119,7 @@ class OmeroSession:
 
     def check_password(self, name, password):
         """Try a login as ``name``; True when the server accepts the password."""
-        client = omero.client(
-            host=self.params["login_host"],
-            port=int(self.params["login_port"]),
-            pmap={"Ice.Override.ConnectTimeout": str(int(self.params.get("login_timeout") or 10) * 1000)},
-        )
+        client = self._client()
         try:
             client.createSession(name, password)
             return True
@@ -191,6 +194,7 @@ class IAdminAdapter(AdminAdapter):
         self._admin = client.getSession().getAdminService()
         self._check_password = check_password
         self._roles = None
+        self._builtin_ids = {}
 
     # reads
 
@@ -203,6 +207,12 @@ class IAdminAdapter(AdminAdapter):
                 "guest_group": roles.guestGroupName,
                 "root": roles.rootName,
                 "guest": roles.guestName,
+            }
+            # built-in groups by id: looking up "user" would load every account of the server
+            self._builtin_ids = {
+                roles.systemGroupName: roles.systemGroupId,
+                roles.userGroupName: roles.userGroupId,
+                roles.guestGroupName: roles.guestGroupId,
             }
         return self._roles
 
@@ -287,6 +297,9 @@ class IAdminAdapter(AdminAdapter):
         return ExperimenterI(exp.id.val, False)
 
     def _group_ref(self, name):
+        self.security_roles()
+        if name in self._builtin_ids:
+            return ExperimenterGroupI(self._builtin_ids[name], False)
         grp = self._group(name)
         if grp is None:
             raise OmeroServerError(f"no OMERO group {name!r}")

@@ -141,6 +141,11 @@ def test_login_with_password(stand_ins):
     assert client.closed
 
 
+def test_websocket_url_carries_its_own_port(stand_ins):
+    with conn.OmeroSession(params(login_host="wss://omero.example.org/omero-ws")) as session:
+        assert (session.client.host, session.client.port) == ("wss://omero.example.org/omero-ws", None)
+
+
 def test_login_with_session_key(stand_ins):
     with conn.OmeroSession(params(login_password=None, login_session_key=KEY)) as session:
         assert session.client.logins == [("key", None)]
