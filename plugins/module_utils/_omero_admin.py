@@ -383,8 +383,9 @@ def plan_user(current, want, roles):
     # 1. names, email, institution: only what the task sets
     new_fields = {f: current.get(f) for f in USER_FIELDS}
     for f in USER_FIELDS:
-        if want.get(f) is not None and want[f] != current.get(f):
-            new_fields[f] = want[f]
+        # None: not managed; "": clear it (OMERO stores no empty strings, it reads back as None)
+        if want.get(f) is not None and (want[f] or None) != current.get(f):
+            new_fields[f] = want[f] or None
     if new_fields != {f: current.get(f) for f in USER_FIELDS}:
         ops.append(Operation("update_experimenter", (name, new_fields)))
         after.update(new_fields)

@@ -321,6 +321,13 @@ def test_update_each_field(with_jdoe, field):
     assert with_jdoe.users["jdoe"][field] == "Changed"
 
 
+def test_empty_string_clears_a_field_once(with_jdoe):
+    ensure_user(with_jdoe, jdoe(institution=""))
+    assert with_jdoe.write_calls()[0][1][1]["institution"] is None
+    with_jdoe.calls.clear()
+    assert not ensure_user(with_jdoe, jdoe(institution=""))["changed"]
+
+
 def test_unset_fields_are_left_alone(with_jdoe):
     result = ensure_user(with_jdoe, {"name": "jdoe", "email": "new@example.org"})
     assert with_jdoe.write_calls() == [
