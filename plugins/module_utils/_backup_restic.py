@@ -1,0 +1,325 @@
+# Copyright: contributors to bioimage.omero
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Backups of the OMERO data directory and OMERO configuration with restic.
+
+restic (Debian package ``restic``) gives deduplicated, encrypted snapshots, ``restic check``
+and its own retention (``forget --prune``). The repository password is only ever read by
+restic from ``RESTIC_PASSWORD_FILE``; the repository location goes through
+``RESTIC_REPOSITORY`` (it may carry credentials for remote back ends), never argv.
+
+The OMERO configuration is backed up as files: the ``.omero`` drop-in files the
+omero_server role writes, read as they are, passwords intact (``omero config get``
+masks passwords, so it is never used for this).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import time
+from typing import Any, Callable, Dict, List, Optional
+
+from ansible_collections.bioimage.omero.plugins.module_utils import _backup_store as store
+
+ACTIONS = ("init", "backup", "forget", "check", "run", "restore", "snapshots")
+
+DEFAULTS: Dict[str, Any] = {
+    "action": "run",
+    "repository": None,
+    "password_file": None,
+    "paths": [],
+    "config_paths": [],
+    "exclude": [],
+    "tag": "omero",
+    "keep_daily": 7,
+    "keep_weekly": 4,
+    "keep_monthly": 6,
+    "check_read_data_subset": None,
+    "snapshot": "latest",
+    "target": "/",
+    "include": [],
+    "cache_dir": None,
+    "restic_bin": None,
+    "status_file": None,
+}
+
+
+class Options(dict):
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+def make_options(values: Dict[str, Any]) -> Options:
+    unknown = sorted(set(values) - set(DEFAULTS))
+    if unknown:
+        raise store.BackupError("unknown option(s): {}".format(", ".join(unknown)))
+    opts = Options(DEFAULTS)
+    opts.update({k: v for k, v in values.items() if v is not None})
+    if opts.action not in ACTIONS:
+        raise store.BackupError("action must be one of {}, got {!r}".format(", ".join(ACTIONS), opts.action))
+    if not opts.repository:
+        raise store.BackupError("repository is required")
+    if not opts.password_file:
+        raise store.BackupError("password_file is required (the restic repository password, mode 0600)")
+    if opts.action in ("backup", "run") and not (opts.paths or opts.config_paths):
+        raise store.BackupError("paths or config_paths must list what to back up")
+    for key in ("keep_daily", "keep_weekly", "keep_monthly"):
+        if int(opts[key]) < 0:
+            raise store.BackupError(f"{key} must be >= 0")
+    return opts
+
+
+def restic_env(opts: Options) -> Dict[str, str]:
+    env = dict(os.environ)
+    for key in ("RESTIC_PASSWORD", "RESTIC_PASSWORD_COMMAND", "RESTIC_PASSWORD_FILE", "RESTIC_REPOSITORY"):
+        env.pop(key, None)
+    env["RESTIC_REPOSITORY"] = str(opts.repository)
+    env["RESTIC_PASSWORD_FILE"] = str(opts.password_file)
+    if opts.cache_dir:
+        env["RESTIC_CACHE_DIR"] = str(opts.cache_dir)
+    env.setdefault("LANG", "C.UTF-8")
+    return env
+
+
+def restic(opts: Options) -> str:
+    if opts.restic_bin:
+        return str(opts.restic_bin)
+    found = shutil.which("restic")
+    if not found:
+        raise store.BackupError("restic not found in PATH (Debian: apt install restic)")
+    return found
+
+
+def run_restic(opts: Options, args: List[str], what: str, ok_codes: tuple = (0,)) -> str:
+    proc = subprocess.run([restic(opts), *args], env=restic_env(opts), capture_output=True, check=False)
+    if proc.returncode not in ok_codes:
+        detail = proc.stderr.decode("utf-8", "replace").strip()
+        if proc.returncode == 3 and what.startswith("restic backup"):
+            detail = "some files could not be read, the snapshot is incomplete: " + detail
+        raise store.BackupError(f"{what} failed (exit {proc.returncode}): {detail}")
+    return proc.stdout.decode("utf-8", "replace")
+
+
+def repository_exists(opts: Options) -> bool:
+    repo = str(opts.repository)
+    if repo.startswith("/") or repo.startswith("local:"):
+        return os.path.isfile(os.path.join(repo.split("local:", 1)[-1], "config"))
+    proc = subprocess.run(
+        [restic(opts), "cat", "config"],
+        env=restic_env(opts),
+        capture_output=True,
+        check=False,
+    )
+    if proc.returncode == 0:
+        return True
+    err = proc.stderr.decode("utf-8", "replace")
+    if "Is there a repository at the following location" in err or "does not exist" in err:
+        return False
+    raise store.BackupError(f"cannot read restic repository config: {err.strip()}")
+
+
+def check_password_file(opts: Options) -> None:
+    try:
+        mode = os.stat(opts.password_file).st_mode & 0o777
+    except OSError as exc:
+        raise store.BackupError(f"password_file {opts.password_file}: {exc.strerror}") from None
+    if mode & 0o077:
+        raise store.BackupError(f"password_file {opts.password_file} has mode {mode:04o}; it must be 0600 or stricter")
+
+
+def action_init(opts: Options, check_mode: bool = False) -> Dict[str, Any]:
+    check_password_file(opts)
+    if repository_exists(opts):
+        return {"changed": False, "msg": "the restic repository exists"}
+    if check_mode:
+        return {"changed": True, "msg": "would initialise the restic repository"}
+    run_restic(opts, ["init"], "restic init")
+    return {"changed": True, "msg": "initialised the restic repository"}
+
+
+def parse_summary(output: str) -> Dict[str, Any]:
+    """The summary line of ``restic backup --json``."""
+    summary: Dict[str, Any] = {}
+    for line in output.splitlines():
+        line = line.strip()
+        if not line.startswith("{"):
+            continue
+        try:
+            message = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(message, dict) and message.get("message_type") == "summary":
+            summary = message
+    return summary
+
+
+def action_backup(opts: Options, check_mode: bool = False) -> Dict[str, Any]:
+    check_password_file(opts)
+    missing = [p for p in list(opts.paths) + list(opts.config_paths) if not os.path.exists(p)]
+    if missing:
+        raise store.BackupError(
+            "nothing to back up at {} (a silent partial backup would be worse)".format(", ".join(missing))
+        )
+    if check_mode:
+        return {
+            "changed": True,
+            "msg": "would back up {}".format(", ".join(list(opts.paths) + list(opts.config_paths))),
+        }
+    args = ["backup", "--json", "--tag", str(opts.tag)]
+    for pattern in opts.exclude:
+        args += ["--exclude", str(pattern)]
+    args += ["--", *opts.paths, *opts.config_paths]
+    summary = parse_summary(run_restic(opts, args, "restic backup"))
+    config_files = 0
+    for path in opts.config_paths:
+        if os.path.isdir(path):
+            config_files += sum(len(files) for _d, _s, files in os.walk(path))
+        else:
+            config_files += 1
+    return {
+        "changed": True,
+        "snapshot": summary.get("snapshot_id"),
+        "files_new": summary.get("files_new"),
+        "files_changed": summary.get("files_changed"),
+        "bytes_added": summary.get("data_added"),
+        "total_files": summary.get("total_files_processed"),
+        "total_bytes": summary.get("total_bytes_processed"),
+        "config_files": config_files,
+        "msg": "snapshot {}: {} files, {} bytes added".format(
+            summary.get("snapshot_id"), summary.get("total_files_processed"), summary.get("data_added")
+        ),
+    }
+
+
+def forget_args(opts: Options) -> List[str]:
+    return [
+        "forget",
+        "--json",
+        "--prune",
+        "--tag",
+        str(opts.tag),
+        "--keep-daily",
+        str(int(opts.keep_daily)),
+        "--keep-weekly",
+        str(int(opts.keep_weekly)),
+        "--keep-monthly",
+        str(int(opts.keep_monthly)),
+        # restic keeps the newest snapshot anyway only when a rule selects it: make it explicit.
+        "--keep-last",
+        "1",
+    ]
+
+
+def action_forget(opts: Options, check_mode: bool = False) -> Dict[str, Any]:
+    args = forget_args(opts)
+    if check_mode:
+        args.insert(1, "--dry-run")
+    output = run_restic(opts, args, "restic forget")
+    removed = 0
+    try:
+        groups = json.loads(output.strip().splitlines()[0]) if output.strip() else []
+        for group in groups or []:
+            removed += len(group.get("remove") or [])
+    except (ValueError, IndexError, AttributeError):
+        removed = 0
+    return {"changed": removed > 0, "forgotten": removed, "msg": f"forgot {removed} snapshots"}
+
+
+def action_check(opts: Options, check_mode: bool = False) -> Dict[str, Any]:
+    args = ["check"]
+    if opts.check_read_data_subset:
+        args.append(f"--read-data-subset={opts.check_read_data_subset}")
+    run_restic(opts, args, "restic check")
+    return {"changed": False, "msg": "restic check passed"}
+
+
+def action_run(opts: Options, check_mode: bool = False) -> Dict[str, Any]:
+    """What the timer runs: back up, apply retention, check the repository."""
+    init = action_init(opts, check_mode)
+    result = action_backup(opts, check_mode)
+    if check_mode:
+        return result
+    forget = action_forget(opts)
+    action_check(opts)
+    result["forgotten"] = forget["forgotten"]
+    result["initialised"] = init["changed"]
+    result["msg"] += f"; forgot {forget['forgotten']}; check passed"
+    return result
+
+
+def list_snapshots(opts: Options) -> List[Dict[str, Any]]:
+    output = run_restic(opts, ["snapshots", "--json", "--tag", str(opts.tag)], "restic snapshots")
+    data = json.loads(output or "[]")
+    return data if isinstance(data, list) else []
+
+
+def action_snapshots(opts: Options, check_mode: bool = False) -> Dict[str, Any]:
+    snaps = [
+        {
+            "id": s.get("short_id") or s.get("id"),
+            "time": s.get("time"),
+            "paths": s.get("paths"),
+            "host": s.get("hostname"),
+        }
+        for s in list_snapshots(opts)
+    ]
+    return {"changed": False, "snapshots": snaps, "msg": f"{len(snaps)} snapshots"}
+
+
+def action_restore(opts: Options, check_mode: bool = False) -> Dict[str, Any]:
+    snaps = list_snapshots(opts)
+    if not snaps:
+        raise store.BackupError(f"the restic repository holds no snapshot tagged {opts.tag}")
+    if check_mode:
+        return {"changed": True, "msg": f"would restore snapshot {opts.snapshot} into {opts.target}"}
+    args = ["restore", str(opts.snapshot), "--target", str(opts.target), "--tag", str(opts.tag)]
+    if opts.snapshot != "latest":
+        args = ["restore", str(opts.snapshot), "--target", str(opts.target)]
+    for pattern in opts.include:
+        args += ["--include", str(pattern)]
+    args.append("--verify")
+    clock = time.monotonic()
+    run_restic(opts, args, "restic restore")
+    return {
+        "changed": True,
+        "snapshot": opts.snapshot,
+        "target": opts.target,
+        "seconds": round(time.monotonic() - clock, 3),
+        "msg": f"restored snapshot {opts.snapshot} into {opts.target} (verified)",
+    }
+
+
+DISPATCH: Dict[str, Callable[[Options, bool], Dict[str, Any]]] = {
+    "init": action_init,
+    "backup": action_backup,
+    "forget": action_forget,
+    "check": action_check,
+    "run": action_run,
+    "restore": action_restore,
+    "snapshots": action_snapshots,
+}
+
+
+def perform(opts: Options, check_mode: bool = False, status_key: Optional[str] = None) -> Dict[str, Any]:
+    key = status_key or f"data_{opts.action}"
+    record_it = not check_mode and opts.action not in ("snapshots", "init")
+    try:
+        try:
+            result = DISPATCH[opts.action](opts, check_mode)
+        except OSError as exc:
+            raise store.BackupError(f"{opts.action} failed: {exc}") from None
+    except store.BackupError as exc:
+        if record_it:
+            store.update_status(opts.status_file, key, {"ok": False, "message": str(exc)})
+        raise
+    if record_it:
+        record = {k: v for k, v in result.items() if k in ("snapshot", "total_files", "total_bytes", "forgotten")}
+        record.update({"ok": True, "message": result.get("msg")})
+        store.update_status(opts.status_file, key, record)
+    return result
