@@ -76,7 +76,7 @@ def from_sql(cur, kinds):
     per_kind = {}
     for kind in kinds:
         cur.execute(SQL[kind])
-        per_kind[kind] = [(t, w) for t, w in cur.fetchall()]
+        per_kind[kind] = list(cur.fetchall())
     return per_kind
 
 

@@ -17,6 +17,7 @@ import shlex
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 
@@ -59,10 +60,16 @@ def build_argv(template, target, omero="omero"):
     return argv
 
 
+def stdout_log(msg):
+    """Default logger: one line on stdout (the journal, under systemd)."""
+    sys.stdout.write(msg + "\n")
+    sys.stdout.flush()
+
+
 class Worker:
     """A single slot. ``config`` is the dict from the node's worker.json."""
 
-    def __init__(self, config, slot, connect_fn=connect, log=print):
+    def __init__(self, config, slot, connect_fn=connect, log=stdout_log):
         self.config = config
         self.node = config.get("node") or socket.gethostname()
         self.worker = f"{self.node}/{slot}/{os.getpid()}"

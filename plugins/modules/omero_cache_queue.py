@@ -27,6 +27,7 @@ attributes:
     description: The statements run in a transaction that is rolled back.
   diff_mode:
     support: none
+    description: No diff is returned.
 options:
   login_db:
     description:
@@ -68,7 +69,7 @@ options:
     type: int
     default: 300
 author:
-  - bioimage.omero developers
+  - bioimage.omero developers (@bioimage-omero)
 """
 
 EXAMPLES = r"""
@@ -117,7 +118,7 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.bioimage.omero.plugins.module_utils import _cache_queue as cq
 
 try:
-    import psycopg2  # noqa: F401 - presence check; connections go through _cache_queue
+    import psycopg2  # noqa: F401  # pylint: disable=unused-import  # presence check; _cache_queue connects
 
     HAS_PSYCOPG2 = True
     PSYCOPG2_ERROR = None

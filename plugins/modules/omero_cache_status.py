@@ -11,9 +11,9 @@ module: omero_cache_status
 short_description: Progress and CSV report of a Bio-Formats cache regeneration run
 version_added: 0.1.0
 description:
-  - Reads one run of the shared cache regeneration queue (see M(bioimage.omero.omero_cache_queue)):
-    counts per status, percent finished, an ETA, targets per minute per node and the failed targets
-    with the tail of their output.
+  - Reads one run of the shared cache regeneration queue (see M(bioimage.omero.omero_cache_queue)),
+    giving counts per status, percent finished, an ETA, targets per minute per node and the failed
+    targets with the tail of their output.
   - With O(report_dest), writes a CSV with one row per target (status, result, attempts, node, worker,
     duration, times, weight, output tail) exactly as the queue holds it.
 extends_documentation_fragment:
@@ -24,6 +24,7 @@ attributes:
     description: Reads only; the report file is not written.
   diff_mode:
     support: none
+    description: No diff is returned.
 options:
   login_db:
     description:
@@ -45,7 +46,7 @@ options:
     type: raw
     default: "0644"
 author:
-  - bioimage.omero developers
+  - bioimage.omero developers (@bioimage-omero)
 """
 
 EXAMPLES = r"""
@@ -135,7 +136,7 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.bioimage.omero.plugins.module_utils import _cache_queue as cq
 
 try:
-    import psycopg2  # noqa: F401 - presence check; connections go through _cache_queue
+    import psycopg2  # noqa: F401  # pylint: disable=unused-import  # presence check; _cache_queue connects
 
     HAS_PSYCOPG2 = True
     PSYCOPG2_ERROR = None

@@ -29,6 +29,7 @@ attributes:
     description: Queries run; the list file is not written.
   diff_mode:
     support: none
+    description: No diff is returned.
 options:
   login_db:
     description:
@@ -88,7 +89,7 @@ options:
     type: bool
     default: true
 author:
-  - bioimage.omero developers
+  - bioimage.omero developers (@bioimage-omero)
 """
 
 EXAMPLES = r"""
@@ -148,7 +149,7 @@ from ansible_collections.bioimage.omero.plugins.module_utils import _cache_queue
 from ansible_collections.bioimage.omero.plugins.module_utils import _cache_targets as ct
 
 try:
-    import psycopg2  # noqa: F401 - presence check; connections go through _cache_queue
+    import psycopg2  # noqa: F401  # pylint: disable=unused-import  # presence check; _cache_queue connects
 
     HAS_PSYCOPG2 = True
     PSYCOPG2_ERROR = None
@@ -157,7 +158,7 @@ except ImportError:
     PSYCOPG2_ERROR = traceback.format_exc()
 
 try:
-    import omero  # noqa: F401 - presence check for source=hql
+    import omero  # noqa: F401  # pylint: disable=unused-import  # presence check for source=hql
 
     HAS_OMERO = True
     OMERO_ERROR = None
