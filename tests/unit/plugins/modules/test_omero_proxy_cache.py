@@ -1,0 +1,142 @@
+# Copyright: (c) 2026, bioimage.omero developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""omero_proxy_cache as a module: purge on a cache tree, warm against a real local HTTP server."""
+
+from __future__ import annotations
+
+import http.server
+import json
+import os
+import threading
+import typing
+
+import pytest
+from ansible.module_utils.testing import patch_module_args
+from ansible_collections.bioimage.omero.plugins.module_utils import _proxy_cache as pc
+from ansible_collections.bioimage.omero.plugins.modules import omero_proxy_cache
+
+KEYS = [
+    "/webgateway/render_thumbnail/1/",
+    "/webgateway/render_thumbnail/2/",
+    "/webgateway/render_image/1/0/0/",
+    "/api/v0/m/images/1/",
+]
+
+
+def write_entry(zone_dir, key):
+    path = os.path.join(zone_dir, pc.hashed_path(key))
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "wb") as handle:
+        handle.write(b"\x05" + b"\x00" * 200 + b"\nKEY: " + key.encode() + b"\n" + b"HTTP/1.1 200 OK\r\n\r\nbody")
+    return path
+
+
+@pytest.fixture
+def cache(tmp_path):
+    paths = {}
+    for key in KEYS:
+        zone = "thumbnails" if "thumbnail" in key else "render" if "render" in key else "api"
+        paths[key] = write_entry(str(tmp_path / zone), key)
+    return tmp_path, paths
+
+
+def run(capsys, check=False, **args):
+    args = dict(args, _ansible_check_mode=check)
+    with patch_module_args(args), pytest.raises(SystemExit) as exc:
+        omero_proxy_cache.main()
+    out = json.loads(capsys.readouterr().out)
+    out["rc"] = exc.value.code
+    return out
+
+
+def remaining(paths):
+    return sorted(key for key, path in paths.items() if os.path.exists(path))
+
+
+def test_purge_one_url_removes_only_that_entry(capsys, cache):
+    root, paths = cache
+    out = run(capsys, cache_dir=str(root), purge_urls=["https://public.example/webgateway/render_thumbnail/1/?_=99"])
+    assert out["changed"]
+    assert out["purged"] == [{"key": KEYS[0], "path": paths[KEYS[0]]}]
+    assert remaining(paths) == sorted(KEYS[1:])
+    again = run(capsys, cache_dir=str(root), purge_urls=["/webgateway/render_thumbnail/1/"])
+    assert not again["changed"]
+
+
+def test_purge_prefix(capsys, cache):
+    root, paths = cache
+    out = run(capsys, cache_dir=str(root), purge_prefixes=["/webgateway/"], purge_urls=[KEYS[0]])
+    assert sorted(e["key"] for e in out["purged"]) == sorted(KEYS[:3])
+    assert remaining(paths) == [KEYS[3]]
+
+
+def test_purge_all_in_check_mode_then_for_real(capsys, cache):
+    root, paths = cache
+    out = run(capsys, check=True, cache_dir=str(root), purge_all=True)
+    assert out["changed"]
+    assert len(out["purged"]) == len(KEYS)
+    assert remaining(paths) == sorted(KEYS)
+    out = run(capsys, cache_dir=str(root), purge_all=True)
+    assert remaining(paths) == []
+
+
+def test_nothing_to_do_fails(capsys, tmp_path):
+    out = run(capsys, cache_dir=str(tmp_path))
+    assert out["rc"] == 1
+    assert "Nothing to do" in out["msg"]
+
+
+def test_bad_url_fails(capsys, tmp_path):
+    out = run(capsys, cache_dir=str(tmp_path), purge_urls=["relative/path"])
+    assert out["rc"] == 1
+    assert "start with '/'" in out["msg"]
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    seen: typing.ClassVar[list] = []
+
+    def do_GET(self):
+        Handler.seen.append(self.path)
+        status = 502 if self.path.startswith("/broken") else 200
+        self.send_response(status)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"ok")
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def server():
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    Handler.seen = []
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def test_warm_fetches_through_the_listener(capsys, tmp_path, server):
+    out = run(capsys, cache_dir=str(tmp_path), warm_base_url=server, warm_urls=["https://x.example/a/?b=1", "/c/"])
+    assert out["rc"] == 0
+    assert out["changed"]
+    assert Handler.seen == ["/a/?b=1", "/c/"]
+    assert [w["status"] for w in out["warmed"]] == [200, 200]
+
+
+def test_warm_failure_is_reported_after_trying_every_url(capsys, tmp_path, server):
+    out = run(capsys, cache_dir=str(tmp_path), warm_base_url=server, warm_urls=["/broken/", "/fine/"])
+    assert out["rc"] == 1
+    assert out["msg"] == "1 of 2 warm-up requests failed"
+    assert Handler.seen == ["/broken/", "/fine/"]
+    assert out["warmed"][0]["status"] == 502
+
+
+def test_warm_in_check_mode_sends_nothing(capsys, tmp_path, server):
+    out = run(capsys, check=True, cache_dir=str(tmp_path), warm_base_url=server, warm_urls=["/a/"])
+    assert out["changed"]
+    assert Handler.seen == []
+    assert out["warmed"] == [{"url": server + "/a/", "status": None}]
