@@ -12,7 +12,11 @@ image="$TESTBED_IMAGE_PREFIX:$suite"
 mirror=${TESTBED_MIRROR:-http://deb.debian.org/debian}
 security_mirror=${TESTBED_SECURITY_MIRROR:-http://deb.debian.org/debian-security}
 packages="systemd,systemd-sysv,dbus,python3,python3-apt,sudo,iproute2,procps,openssh-server,ca-certificates"
-recipe=$(cat "$0"; echo "$mirror $security_mirror $packages")
+# Certificate authorities this machine adds to Debian's (e.g. a TLS-inspecting
+# egress proxy in front of PyPI): the test hosts must trust them too.
+extra_cas=(/usr/local/share/ca-certificates/*.crt)
+[ -e "${extra_cas[0]}" ] || extra_cas=()
+recipe=$(cat "$0" "${extra_cas[@]}"; echo "$mirror $security_mirror $packages")
 want=$(printf '%s' "$recipe" | sha256sum | cut -c1-16)
 log() { printf '==> [%4ss] image %s: %s\n' "$SECONDS" "$suite" "$*"; }
 
@@ -57,10 +61,18 @@ fi
 DETECT
 chmod 0755 "$root/usr/local/bin/apt-proxy-detect"
 
+if [ ${#extra_cas[@]} -gt 0 ]; then
+  cp "${extra_cas[@]}" "$root/usr/local/share/ca-certificates/"
+  chroot "$root" update-ca-certificates >/dev/null
+fi
+# pip's bundled certifi ignores the system store; point pip at it.
+printf '[global]\ncert = /etc/ssl/certs/ca-certificates.crt\n' > "$root/etc/pip.conf"
+
 # Timers that would grab the dpkg lock mid-test, and consoles nobody reads.
 chroot "$root" systemctl mask --quiet apt-daily.timer apt-daily-upgrade.timer \
   e2scrub_all.timer e2scrub_reap.service fstrim.timer dpkg-db-backup.timer \
-  getty@tty1.service console-getty.service systemd-pstore.service 2>/dev/null || true
+  getty@tty1.service console-getty.service systemd-pstore.service \
+  systemd-ask-password-console.path systemd-ask-password-wall.path 2>/dev/null || true
 # SSH host keys are made per container at first boot, not baked into the image.
 rm -f "$root"/etc/ssh/ssh_host_*
 mkdir -p "$root/etc/systemd/system/ssh.service.d"
@@ -77,19 +89,33 @@ find "$root/var/lib/apt/lists" -maxdepth 1 -type f -delete
 rm -f "$root/var/lib/apt/periodic/update-success-stamp"
 touch -d @0 "$root/var/lib/apt/lists/partial" "$root/var/lib/apt/lists"
 
-old=$(podman image inspect --format '{{.Id}}' "$image" 2>/dev/null || true)
-log "importing $image"
+# Import under a candidate tag; it becomes $image only once systemd boots in it.
+candidate="$image-candidate"
+log "importing $candidate"
 tar -C "$root" --numeric-owner -c . | podman import \
   --change 'CMD ["/sbin/init"]' --change 'STOPSIGNAL SIGRTMIN+3' \
-  --change 'ENV container=podman' --change "LABEL recipe=$want" - "$image" >/dev/null
-[ -z "$old" ] || podman image rm "$old" >/dev/null 2>&1 || true
+  --change 'ENV container=podman' --change "LABEL recipe=$want" - "$candidate" >/dev/null
 
-# Prove systemd boots as PID 1 with a plain `podman run`.
+# Prove systemd boots as PID 1 with a plain `podman run`, sshd included.
 probe="testbed-probe-$suite-$$"
 trap 'rm -rf "$root"; podman rm -f "$probe" >/dev/null 2>&1 || true' EXIT
-podman run -d --name "$probe" "$image" >/dev/null
-sleep 1
-state=$(podman exec "$probe" timeout 60 systemctl is-system-running --wait 2>/dev/null || true)
+podman run -d --name "$probe" "$candidate" >/dev/null
+state=unknown
+for _ in $(seq 1 300); do  # a loaded machine can take minutes to boot a host
+  state=$(podman exec "$probe" systemctl is-system-running 2>/dev/null || true)
+  case "$state" in running|degraded|maintenance|stopping) break ;; esac
+  sleep 1
+done
 podman exec "$probe" systemctl is-active --quiet ssh.service || state="$state, ssh not active"
-[ "$state" = running ] || { podman exec "$probe" systemctl --failed || true; echo "image $suite: systemd is '$state'" >&2; exit 1; }
+if [ "$state" != running ]; then
+  podman exec "$probe" systemctl --failed || true
+  podman rm -f "$probe" >/dev/null 2>&1 || true
+  podman image rm "$candidate" >/dev/null 2>&1 || true
+  echo "image $suite: systemd is '$state' in the candidate image" >&2
+  exit 1
+fi
+old=$(podman image inspect --format '{{.Id}}' "$image" 2>/dev/null || true)
+podman tag "$candidate" "$image" && podman untag "$candidate"
+# The previous build goes unless a container still uses it.
+[ -z "$old" ] || podman image rm "$old" >/dev/null 2>&1 || true
 log "systemd is running in $image"

@@ -16,6 +16,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 log() { printf '==> [%4ss] setup: %s\n' "$SECONDS" "$*"; }
 [ "$(id -u)" = 0 ] || { echo "setup-host.sh: run as root" >&2; exit 1; }
 mkdir -p "$TESTBED_CACHE"
+# One setup at a time: concurrent test runs would rebuild the same images.
+exec 9>"$TESTBED_CACHE/setup.lock"
+flock 9
 
 # ------------------------------------------------------------ 1. Debian packages
 HOST_PACKAGES=(podman runc conmon netavark aardvark-dns iptables debootstrap
@@ -46,6 +49,13 @@ if install_if_changed "$here/containers.conf" /etc/containers/containers.conf; t
 else
   log "containers.conf: up to date"
 fi
+
+# Every test host runs its own systemd, which holds inotify instances; the
+# default of 128 per user runs out at about a dozen hosts and units then fail.
+for limit in fs.inotify.max_user_instances=8192 fs.inotify.max_user_watches=524288; do
+  [ "$(sysctl -n "${limit%%=*}")" -ge "${limit#*=}" ] || sysctl -q -w "$limit" \
+    || log "warning: cannot raise $limit; many concurrent test hosts may fail"
+done
 
 # ------------------------------------------------------------ 3. shared apt cache
 # Test hosts find it through /usr/local/bin/apt-proxy-detect (baked into the

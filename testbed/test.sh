@@ -68,12 +68,35 @@ build() {  # the release artifact: build the tarball, install it into a temporar
   return "$rc"
 }
 
-molecule_scenarios() {
-  local scenarios=("$@") s
-  [ ${#scenarios[@]} -gt 0 ] || mapfile -t scenarios < <(find molecule -mindepth 1 -maxdepth 1 -type d ! -name shared -printf '%f\n' | sort)
+molecule_scenarios() {  # run scenarios $TESTBED_MOLECULE_JOBS at a time, longest first
+  local scenarios=("$@") s jobs=${TESTBED_MOLECULE_JOBS:-2} logs="$TESTBED_CACHE/logs/molecule"
+  if [ ${#scenarios[@]} -eq 0 ]; then
+    mapfile -t scenarios < <(longest_first "$(find molecule -mindepth 1 -maxdepth 1 -type d ! -name shared -printf '%f\n')")
+  fi
+  rm -rf "$logs" && mkdir -p "$logs"
   for s in "${scenarios[@]}"; do
-    gate "molecule:$s" molecule test -s "$s"
+    while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do wait -n || true; done
+    log "molecule $s: start (log: $logs/$s.log)"
+    ( start=$SECONDS; rc=0
+      molecule test -s "$s" >"$logs/$s.log" 2>&1 || rc=$?
+      echo "$rc $((SECONDS - start))" >"$logs/$s.result" ) &
   done
+  wait
+  for s in "${scenarios[@]}"; do
+    [ -f "$logs/$s.result" ] || echo "1 0" >"$logs/$s.result"
+    read -r rc took <"$logs/$s.result"
+    if [ "$rc" = 0 ]; then passed+=("molecule:$s"); log "gate molecule:$s: PASSED in ${took}s"
+    else
+      failed+=("molecule:$s"); log "gate molecule:$s: FAILED in ${took}s; the end of its log:"
+      tail -n 200 "$logs/$s.log"
+    fi
+  done
+}
+
+longest_first() {  # the scenarios that take longest start first; others follow by name
+  local known="platform omero cache_regen backup web proxy database smoke" s
+  for s in $known; do grep -qx "$s" <<<"$1" && echo "$s"; done
+  grep -vxF -f <(tr ' ' '\n' <<<"$known") <<<"$1" | sort || true
 }
 
 log "setting up the machine"
