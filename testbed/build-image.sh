@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build the test-host base image for one Debian suite with debootstrap:
 # systemd as PID 1, python3, openssh-server, sudo. Cached: rebuilt only when
-# this recipe, the package list or the mirror changes.
+# image-recipe.sh, the package list, the mirror or the machine's CAs change.
 # Usage: build-image.sh bookworm|trixie
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -16,11 +16,12 @@ packages="systemd,systemd-sysv,dbus,python3,python3-apt,sudo,iproute2,procps,ope
 # egress proxy in front of PyPI): the test hosts must trust them too.
 extra_cas=(/usr/local/share/ca-certificates/*.crt)
 [ -e "${extra_cas[0]}" ] || extra_cas=()
-recipe=$(cat "$0" "${extra_cas[@]}"; echo "$mirror $security_mirror $packages")
+recipe=$(cat "$here/image-recipe.sh" "${extra_cas[@]}"; echo "$suite $mirror $security_mirror $packages")
+stamp="$TESTBED_CACHE/image-$suite.recipe"
 want=$(printf '%s' "$recipe" | sha256sum | cut -c1-16)
 log() { printf '==> [%4ss] image %s: %s\n' "$SECONDS" "$suite" "$*"; }
 
-if [ "$(podman image inspect --format '{{index .Labels "recipe"}}' "$image" 2>/dev/null)" = "$want" ]; then
+if podman image exists "$image" && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
   log "up to date ($image)"
   exit 0
 fi
@@ -30,64 +31,7 @@ trap 'rm -rf "$root"' EXIT
 log "debootstrap into $root"
 debootstrap --variant=minbase --include="$packages" "$suite" "$root" "$mirror" >/dev/null
 
-# Each container gets its own machine id (systemd fills the empty file at boot).
-: > "$root/etc/machine-id"
-rm -f "$root/var/lib/dbus/machine-id"
-ln -s /etc/machine-id "$root/var/lib/dbus/machine-id"
-
-cat > "$root/etc/apt/sources.list" <<SOURCES
-deb $mirror $suite main
-deb $mirror $suite-updates main
-deb $security_mirror $suite-security main
-SOURCES
-cat > "$root/etc/apt/apt.conf.d/90testbed" <<'APT'
-APT::Install-Recommends "false";
-APT::Install-Suggests "false";
-Acquire::Languages "none";
-Acquire::Retries "3";
-Acquire::http::Proxy-Auto-Detect "/usr/local/bin/apt-proxy-detect";
-APT
-# The host may use a frozen snapshot mirror: carry its validity settings over.
-apt-config dump 2>/dev/null | grep -E '^Acquire::(Check-Valid-Until|Check-Date) ' \
-  > "$root/etc/apt/apt.conf.d/80host-acquire" || true
-# Use the test bed's shared apt cache when it answers, go direct otherwise.
-cat > "$root/usr/local/bin/apt-proxy-detect" <<'DETECT'
-#!/bin/bash
-if timeout 2 bash -c 'exec 3<>/dev/tcp/host.containers.internal/3142' 2>/dev/null; then
-  echo http://host.containers.internal:3142
-else
-  echo DIRECT
-fi
-DETECT
-chmod 0755 "$root/usr/local/bin/apt-proxy-detect"
-
-if [ ${#extra_cas[@]} -gt 0 ]; then
-  cp "${extra_cas[@]}" "$root/usr/local/share/ca-certificates/"
-  chroot "$root" update-ca-certificates >/dev/null
-fi
-# pip's bundled certifi ignores the system store; point pip at it.
-printf '[global]\ncert = /etc/ssl/certs/ca-certificates.crt\n' > "$root/etc/pip.conf"
-
-# Timers that would grab the dpkg lock mid-test, and consoles nobody reads.
-chroot "$root" systemctl mask --quiet apt-daily.timer apt-daily-upgrade.timer \
-  e2scrub_all.timer e2scrub_reap.service fstrim.timer dpkg-db-backup.timer \
-  getty@tty1.service console-getty.service systemd-pstore.service \
-  systemd-ask-password-console.path systemd-ask-password-wall.path 2>/dev/null || true
-# SSH host keys are made per container at first boot, not baked into the image.
-rm -f "$root"/etc/ssh/ssh_host_*
-mkdir -p "$root/etc/systemd/system/ssh.service.d"
-cat > "$root/etc/systemd/system/ssh.service.d/testbed-hostkeys.conf" <<'UNIT'
-[Service]
-ExecStartPre=
-ExecStartPre=/usr/bin/ssh-keygen -A
-ExecStartPre=/usr/sbin/sshd -t
-UNIT
-
-rm -f "$root"/var/cache/apt/archives/*.deb "$root"/var/cache/apt/*.bin
-find "$root/var/lib/apt/lists" -maxdepth 1 -type f -delete
-# Empty lists must look stale, or apt's cache_valid_time skips the first update.
-rm -f "$root/var/lib/apt/periodic/update-success-stamp"
-touch -d @0 "$root/var/lib/apt/lists/partial" "$root/var/lib/apt/lists"
+"$here/image-recipe.sh" "$root" "$suite" "$mirror" "$security_mirror" "${extra_cas[@]}"
 
 # Import under a candidate tag; it becomes $image only once systemd boots in it.
 candidate="$image-candidate"
@@ -115,7 +59,8 @@ if [ "$state" != running ]; then
   exit 1
 fi
 old=$(podman image inspect --format '{{.Id}}' "$image" 2>/dev/null || true)
-podman tag "$candidate" "$image" && podman untag "$candidate"
+podman tag "$candidate" "$image" && podman untag "$candidate" "$candidate"
 # The previous build goes unless a container still uses it.
 [ -z "$old" ] || podman image rm "$old" >/dev/null 2>&1 || true
+echo "$want" > "$stamp"
 log "systemd is running in $image"
