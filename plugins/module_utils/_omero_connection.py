@@ -76,7 +76,8 @@ class OmeroSession:
 
     def __init__(self, params):
         self.params = params
-        self.where = "{}:{}".format(params["login_host"], params["login_port"])
+        host = params["login_host"]
+        self.where = host if "://" in host else "{}:{}".format(host, params["login_port"])
         self._clients = []
         self.client = None
 

@@ -18,12 +18,14 @@ import socket
 import subprocess
 import textwrap
 
+import ansible
 import pytest
 
 PYTHON = os.environ.get("BIOIMAGE_OMERO_TEST_PYTHON", "")
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 COLLECTIONS = os.path.join(REPO, ".ansible", "collections")
 PASSWORD = "n0t-a-real-r00t-pw"
+ANSIBLE_SITE = os.path.dirname(os.path.dirname(ansible.__file__))
 
 
 def _has_omero(python):
@@ -47,7 +49,9 @@ def closed_port():
 
 
 def run_python(code):
-    env = dict(os.environ, PYTHONPATH=COLLECTIONS)
+    # the collection, and (last, so the omero-py venv's own packages win) ansible.module_utils,
+    # which Ansible would ship along with a module
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([COLLECTIONS, ANSIBLE_SITE]))
     proc = subprocess.run(
         [PYTHON, "-c", textwrap.dedent(code)], capture_output=True, text=True, env=env, timeout=120, check=False
     )

@@ -144,6 +144,10 @@ def test_login_with_password(stand_ins):
 def test_websocket_url_carries_its_own_port(stand_ins):
     with conn.OmeroSession(params(login_host="wss://omero.example.org/omero-ws")) as session:
         assert (session.client.host, session.client.port) == ("wss://omero.example.org/omero-ws", None)
+    stand_ins.raise_on_login = ConnectionRefusedException()
+    url = r"wss://omero\.example\.org/omero-ws"
+    with pytest.raises(OmeroConnectionError, match=rf"^cannot reach OMERO\.server at {url}: connection refused"):
+        conn.OmeroSession(params(login_host="wss://omero.example.org/omero-ws")).open()
 
 
 def test_login_with_session_key(stand_ins):
