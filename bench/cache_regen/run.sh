@@ -68,12 +68,12 @@ for n in "${NODES[@]}"; do
 done
 
 echo "==> throwaway PostgreSQL for the queue on $GW"
-mkdir "$work/pg" && chown postgres: "$work/pg"
+mkdir "$work/pg" "$work/pglog" && chown postgres: "$work/pg" "$work/pglog"
 PGPW=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
 echo "$PGPW" > "$work/pgpw" && chown postgres: "$work/pgpw" && chmod 600 "$work/pgpw"
-runuser -u postgres -- "$pgbin/initdb" -q -D "$work/pg" -U postgres --pwfile="$work/pgpw" -A scram-sha-256 --no-sync >/dev/null
+runuser -u postgres -- "$pgbin/initdb" -D "$work/pg" -U postgres --pwfile="$work/pgpw" -A scram-sha-256 --no-sync >/dev/null
 echo "host all postgres $SUBNET scram-sha-256" >> "$work/pg/pg_hba.conf"
-runuser -u postgres -- "$pgbin/pg_ctl" -D "$work/pg" -w -l "$work/pg.log" \
+runuser -u postgres -- "$pgbin/pg_ctl" -D "$work/pg" -w -l "$work/pglog/pg.log" \
   -o "-c listen_addresses=$GW -c port=55432 -c unix_socket_directories=$work/pg -c fsync=off -c synchronous_commit=off" start >/dev/null
 DSN="host=$GW port=55432 dbname=postgres user=postgres password=$PGPW"
 
