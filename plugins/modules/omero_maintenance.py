@@ -61,8 +61,10 @@ options:
     default: /srv/www/omero-maintenance/maintenance.html
 attributes:
   check_mode:
+    description: Computes the new flag and page and writes nothing.
     support: full
   diff_mode:
+    description: One diff for the flag file and one for the page.
     support: full
 notes:
   - The flag's directory must exist (the proxy role creates it).

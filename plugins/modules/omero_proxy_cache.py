@@ -75,10 +75,11 @@ options:
     default: 900
 attributes:
   check_mode:
-    support: full
-    details: Lists the entries that would be deleted and the URLs that would be fetched; nothing is
+    description: Lists the entries that would be deleted and the URLs that would be fetched; nothing is
       deleted or fetched.
+    support: full
   diff_mode:
+    description: No diff is returned.
     support: none
 notes:
   - Run it on the proxy host, with the privileges to delete files owned by nginx's user.
