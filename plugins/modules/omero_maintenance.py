@@ -19,7 +19,8 @@ description:
   - The flag holds a small JSON document (reason, until, retry_after, since). A flag created by
     hand (for example C(touch)) also switches maintenance on, with the generic page.
   - Returns the previous state, so a playbook can restore it.
-author: bioimage.omero developers
+author:
+  - bioimage.omero developers (@bioimage-omero)
 options:
   state:
     description:

@@ -11,8 +11,8 @@ module: omero_proxy_cache
 short_description: Purge and warm the OMERO proxy's nginx cache
 version_added: 0.1.0
 description:
-  - Purges entries of the nginx cache written by the P(bioimage.omero.proxy#role) role: everything,
-    single URLs, or every URL under a prefix. No nginx-plus or purge module is needed: the module
+  - Purges entries of the nginx cache written by the P(bioimage.omero.proxy#role) role (everything,
+    single URLs, or every URL under a prefix). No nginx-plus or purge module is needed; the module
     computes where nginx stores a key (md5 of the key in the C(levels=1:2) directory layout) and
     checks the key written in the entry's header before deleting it. nginx treats a deleted entry
     as a miss and fetches it again.
@@ -22,7 +22,8 @@ description:
   - The cache key is the request URI without the host, minus the cache-busting query arguments in
     O(strip_args), exactly as the proxy computes it; a URL may be given with or without scheme and
     host.
-author: bioimage.omero developers
+author:
+  - bioimage.omero developers (@bioimage-omero)
 options:
   cache_dir:
     description:
@@ -142,7 +143,7 @@ warmed:
     error:
       description: Why the request failed, when it did.
       type: str
-      sample: HTTP Error 502: Bad Gateway
+      sample: "HTTP Error 502: Bad Gateway"
 """
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
