@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The README test command: prepare this machine, then run every gate.
 #   testbed/test.sh                   everything
-#   testbed/test.sh GATE [ARG...]     one gate: lint | units | sanity | build | compat | molecule [SCENARIO...]
+#   testbed/test.sh GATE [ARG...]     one gate: lint | units | integration | sanity | build | compat | molecule [SCENARIO...]
 # Exits non-zero when any gate fails; the last line counts gates passed and failed.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -29,6 +29,15 @@ units() {
   python -m pytest -q tests/unit || rc=$?
   [ "$rc" = 5 ] && { echo "no unit tests collected"; return 1; }
   return "$rc"
+}
+
+integration() {  # tests that need omero-py (and, when one is named, a real OMERO.server)
+  local venv="$TESTBED_CACHE/omero-py-venv"
+  if ! "$venv/bin/python" -c "import omero.clients" 2>/dev/null; then
+    rm -rf "$venv" && /usr/bin/python3 -m venv "$venv" \
+      && "$venv/bin/pip" install -q --no-index --find-links "$TESTBED_WHEELHOUSE" omero-py || return 1
+  fi
+  BIOIMAGE_OMERO_TEST_PYTHON="$venv/bin/python" python -m pytest -q -rs tests/integration
 }
 
 sanity() {  # ansible-test needs the collection inside an ansible_collections tree
@@ -110,13 +119,14 @@ case "$what" in
   all)
     gate lint lint
     gate units units
+    gate integration integration
     gate sanity sanity
     gate build build
     gate compat compat
     molecule_scenarios ;;
-  lint|units|sanity|build|compat) gate "$what" "$what" ;;
+  lint|units|integration|sanity|build|compat) gate "$what" "$what" ;;
   molecule) molecule_scenarios "$@" ;;
-  *) echo "usage: testbed/test.sh [lint|units|sanity|build|compat|molecule [SCENARIO...]]" >&2; exit 2 ;;
+  *) echo "usage: testbed/test.sh [lint|units|integration|sanity|build|compat|molecule [SCENARIO...]]" >&2; exit 2 ;;
 esac
 
 log "summary (${SECONDS}s): passed: ${passed[*]:-none}; failed: ${failed[*]:-none}"
