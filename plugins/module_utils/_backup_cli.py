@@ -14,13 +14,15 @@ data-run, data-backup, data-forget, data-check, data-snapshots.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
+import traceback
 from typing import Any, Dict, List, Optional
 
 from ansible_collections.bioimage.omero.plugins.module_utils import _backup_pg as pg
 from ansible_collections.bioimage.omero.plugins.module_utils import _backup_restic as rs
-from ansible_collections.bioimage.omero.plugins.module_utils._backup_store import BackupError
+from ansible_collections.bioimage.omero.plugins.module_utils._backup_store import BackupError, update_status
 
 DB_ACTIONS = ("dump", "verify", "drill", "prune", "list")
 DATA_ACTIONS = ("data-run", "data-backup", "data-forget", "data-check", "data-snapshots")
@@ -38,11 +40,12 @@ def load_config(path: str, section: str) -> Dict[str, Any]:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="omero-backup", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="omero-backup", description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--config", default="/etc/omero-backup/config.json", help="JSON options written by the role")
     parser.add_argument("action", choices=DB_ACTIONS + DATA_ACTIONS)
     parser.add_argument("--backup", help="backup set name for verify/drill (default: the newest good one)")
     args = parser.parse_args(argv)
+    values: Dict[str, Any] = {}
     try:
         if args.action in DB_ACTIONS:
             values = load_config(args.config, "database")
@@ -57,11 +60,15 @@ def main(argv: Optional[List[str]] = None) -> int:
     except BackupError as exc:
         sys.stderr.write(f"omero-backup {args.action} FAILED: {exc}\n")
         return 1
+    except Exception as exc:  # an unexpected bug must still fail the unit and reach monitoring
+        sys.stderr.write(traceback.format_exc())
+        sys.stderr.write(f"omero-backup {args.action} FAILED (unexpected error): {exc!r}\n")
+        key = args.action if args.action in DB_ACTIONS else args.action.replace("-", "_")
+        # The unit fails anyway and the journal has the traceback: a status write error must not mask it.
+        with contextlib.suppress(Exception):
+            update_status(values.get("status_file"), key, {"ok": False, "message": f"unexpected error: {exc!r}"})
+        return 1
     result.pop("diff", None)
     sys.stdout.write(json.dumps(result, indent=2, sort_keys=True, default=str) + "\n")
     sys.stderr.write("omero-backup {}: {}\n".format(args.action, result.get("msg", "done")))
     return 0
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

@@ -27,7 +27,7 @@ description:
   - V(list) returns the backup sets.
   - Every action takes an exclusive lock on the store, so timers and playbooks never overlap.
 author:
-  - bioimage.omero developers
+  - bioimage.omero developers (@bioimage-omero)
 extends_documentation_fragment:
   - bioimage.omero.backup
   - bioimage.omero.backup.retention

@@ -22,7 +22,7 @@ description:
     mode C(0600) or stricter; the repository location goes through E(RESTIC_REPOSITORY). Neither is on a
     command line.
 author:
-  - bioimage.omero developers
+  - bioimage.omero developers (@bioimage-omero)
 extends_documentation_fragment:
   - bioimage.omero.backup.retention
   - bioimage.omero.backup.status
@@ -32,6 +32,7 @@ attributes:
     description: V(init), V(backup) and V(restore) report what they would do; V(forget) runs C(restic forget --dry-run).
   diff_mode:
     support: none
+    description: No diff is returned.
 options:
   action:
     description:

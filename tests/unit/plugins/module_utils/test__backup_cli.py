@@ -51,3 +51,16 @@ def test_unknown_action_is_a_usage_error(tmp_path):
     with pytest.raises(SystemExit) as exc:
         cli.main(["--config", write_config(tmp_path), "explode"])
     assert exc.value.code == 2
+
+
+def test_an_unexpected_error_still_fails_and_reaches_the_status_file(tmp_path, capsys, monkeypatch):
+    status = tmp_path / "status.json"
+    config = write_config(tmp_path, database={"backup_dir": str(tmp_path), "status_file": str(status)})
+
+    def boom(opts, check_mode=False):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(cli.pg, "perform", boom)
+    assert cli.main(["--config", config, "prune"]) == 1
+    assert "FAILED (unexpected error): RuntimeError('a bug')" in capsys.readouterr().err
+    assert json.loads(status.read_text())["prune"]["ok"] is False

@@ -59,12 +59,17 @@ def cluster():
         account = pwd.getpwnam("postgres")
         os.chown(tmp, account.pw_uid, account.pw_gid)
         os.chown(sock, account.pw_uid, account.pw_gid)
-    run = dict(check=True, capture_output=True)
     subprocess.run(
-        [*prefix, f"{bindir}/initdb", "-D", data, "-U", user, "-A", "trust", "-E", "UTF8", "--no-sync"], **run
+        [*prefix, f"{bindir}/initdb", "-D", data, "-U", user, "-A", "trust", "-E", "UTF8", "--no-sync"],
+        check=True,
+        capture_output=True,
     )
     opts = f"-c listen_addresses='' -c unix_socket_directories={sock} -c port=5432 -c fsync=off"
-    subprocess.run([*prefix, f"{bindir}/pg_ctl", "-D", data, "-o", opts, "-w", "-l", f"{tmp}/log", "start"], **run)
+    subprocess.run(
+        [*prefix, f"{bindir}/pg_ctl", "-D", data, "-o", opts, "-w", "-l", f"{tmp}/log", "start"],
+        check=True,
+        capture_output=True,
+    )
     conn = {"login_host": sock, "login_port": 5432, "login_user": user, "pg_bin_dir": bindir}
     admin = psycopg2.connect(host=sock, port=5432, user=user, dbname="postgres")
     admin.autocommit = True
@@ -243,9 +248,9 @@ def test_the_password_travels_in_the_environment_only(cluster, tmp_path, monkeyp
         seen.append((list(argv), kwargs.get("env", {})))
         return real_popen(argv, *args, **kwargs)
 
-    def run(argv, *args, **kwargs):
+    def run(argv, *args, check=False, **kwargs):
         seen.append((list(argv), kwargs.get("env", {})))
-        return real_run(argv, *args, **kwargs)
+        return real_run(argv, *args, check=check, **kwargs)
 
     monkeypatch.setattr(pg.subprocess, "Popen", popen)
     monkeypatch.setattr(pg.subprocess, "run", run)

@@ -73,9 +73,9 @@ def test_run_backs_up_checks_and_restores_identical_files(setup, monkeypatch):
     seen = []
     real_run = subprocess.run
 
-    def spy(argv, *args, **kwargs):
+    def spy(argv, *args, check=False, **kwargs):
         seen.append(list(argv))
-        return real_run(argv, *args, **kwargs)
+        return real_run(argv, *args, check=check, **kwargs)
 
     monkeypatch.setattr(rs.subprocess, "run", spy)
     assert act(values, "init", check_mode=True)["changed"]

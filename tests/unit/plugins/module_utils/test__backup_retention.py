@@ -89,7 +89,7 @@ def test_every_subset_every_setting_matches_the_oracle(mask):
 def test_random_histories_spanning_years_match_the_oracle():
     rng = random.Random(20261121)  # noqa: S311 - reproducible test data, not cryptography
     start = at("2024-01-01T00:00")
-    for _ in range(300):
+    for _round in range(300):
         minutes = sorted(rng.sample(range(0, 900 * 24 * 60, 37), rng.randint(0, 60)))
         points = [
             BackupPoint(f"omero-{i:04d}", start + datetime.timedelta(minutes=m), rng.random() > 0.1)
