@@ -38,6 +38,7 @@ up_to_date() {
 }
 up_to_date && exit 0
 # One build at a time on this machine; a second caller waits, then finds it done.
+# (Children get `9>&-`: a container's conmon must not inherit the lock.)
 mkdir -p "$TESTBED_CACHE"
 exec 9>"$TESTBED_CACHE/wheelhouse.lock"
 if ! flock -n 9; then
@@ -47,9 +48,14 @@ fi
 up_to_date && exit 0
 
 "$here/link-collection.sh"
+# An interrupted build of the same recipe resumes (every step of the role
+# skips what is already there); any other leftover is discarded.
 new="$TESTBED_WHEELHOUSE.new"
-rm -rf "$new"
+if [ "$(cat "$new/.testbed-building" 2>/dev/null)" != "$recipe" ]; then
+  rm -rf "$new"
+fi
 mkdir -p "$new" "$TESTBED_CACHE/pip-cache"
+echo "$recipe" > "$new/.testbed-building"
 
 # pip in the containers trusts what this machine trusts (some build machines
 # reach PyPI through a TLS-inspecting proxy whose CA only the host knows).
@@ -75,7 +81,7 @@ run_container() {  # run_container NAME SUITE WHEELHOUSE-MOUNT-OPTIONS: a throwa
   podman run -d --name "$1" --cgroup-parent /bioimage-wheelhouse \
     -v "$new:/srv/wheelhouse:$3" \
     -v "$TESTBED_CACHE/pip-cache:/root/.cache/pip" \
-    "${ca_opts[@]}" "$TESTBED_IMAGE_PREFIX:$2" sleep infinity >/dev/null
+    "${ca_opts[@]}" "$TESTBED_IMAGE_PREFIX:$2" sleep infinity >/dev/null 9>&-
   # a throwaway build host: dpkg need not fsync every file
   podman exec "$1" sh -c 'echo force-unsafe-io > /etc/dpkg/dpkg.cfg.d/testbed-unsafe-io'
 }
@@ -87,7 +93,7 @@ for suite in "${SUITES[@]}"; do
   (cd "$repo" && ansible-playbook -i "$name," -c containers.podman.podman \
      playbooks/build_wheelhouse.yml \
      -e wheelhouse_hosts=all -e wheelhouse_dir=/srv/wheelhouse \
-     -e "{\"wheelhouse_pip_environment\": $pip_env}")
+     -e "{\"wheelhouse_pip_environment\": $pip_env}" 9>&-)
   podman rm -f -t 0 "$name" >/dev/null
   log "$suite: built"
 done
@@ -105,6 +111,7 @@ for suite in "${SUITES[@]}"; do
   podman rm -f -t 0 "$name" >/dev/null
 done
 
+rm -f "$new/.testbed-building"
 echo "$recipe" > "$new/.testbed-recipe"
 rm -rf "$TESTBED_WHEELHOUSE.old"
 [ -d "$TESTBED_WHEELHOUSE" ] && mv "$TESTBED_WHEELHOUSE" "$TESTBED_WHEELHOUSE.old"
