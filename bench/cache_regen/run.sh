@@ -24,6 +24,8 @@ work=$(mktemp -d /tmp/bench-cache-regen.XXXXXX)
 chmod 755 "$work"
 pgbin=$(find /usr/lib/postgresql -mindepth 2 -maxdepth 2 -name bin -type d | sort -V | tail -1)
 
+calc() { "$PY" -c "print($1)"; }
+
 cleanup() {
   set +e
   for n in "${NODES[@]}"; do podman rm -f -t 0 "$n" >/dev/null 2>&1; done
@@ -85,7 +87,7 @@ start=$(date +%s.%N)
 timeout 600 parallel --ssh "$SSH" --sshloginfile "$work/nodes" -a "$work/ids.txt" \
   --joblog "$work/parallel.log" /bench/job.sh > "$work/parallel.out"
 end=$(date +%s.%N)
-PAR=$(echo "$end - $start" | bc -l)
+PAR=$(calc "$end - $start")
 par_ok=$(grep -c '^ok:' "$work/parallel.out" || true)
 
 echo "==> our queue and workers, ${SLOTS_PER_NODE} slots per node"
@@ -109,13 +111,13 @@ sys.exit(Worker(cfg, $s, log=lambda m: None).run())" &
 done
 for p in "${pids[@]}"; do wait "$p"; done
 end=$(date +%s.%N)
-OURS_WALL=$(echo "$end - $start" | bc -l)
+OURS_WALL=$(calc "$end - $start")
 read -r OURS_SPAN OURS_FAILED < <("$PY" "$here/bench.py" wait "$DSN" bench)
 
 echo
 printf 'targets: 200, slots: %d (3 nodes x %d), total work %.1f s, longest job %.2f s\n' "$SLOTS" "$SLOTS_PER_NODE" "$TOTAL" "$LONGEST"
 printf '%-44s %8.2f s\n' "ideal lower bound max(work/slots, longest)" "$LB"
-printf '%-44s %8.2f s   ratio to bound %.3f   (%s ok)\n' "GNU parallel --sshloginfile (wall clock)" "$PAR" "$(echo "$PAR / $LB" | bc -l)" "$par_ok"
-printf '%-44s %8.2f s   ratio to bound %.3f   (%s failed)\n' "ours, first claim to last finish" "$OURS_SPAN" "$(echo "$OURS_SPAN / $LB" | bc -l)" "$OURS_FAILED"
-printf '%-44s %8.2f s   ratio to bound %.3f\n' "ours, wall clock incl. starting workers" "$OURS_WALL" "$(echo "$OURS_WALL / $LB" | bc -l)"
-printf '%-44s %8.3f\n' "ours (wall) / GNU parallel" "$(echo "$OURS_WALL / $PAR" | bc -l)"
+printf '%-44s %8.2f s   ratio to bound %.3f   (%s ok)\n' "GNU parallel --sshloginfile (wall clock)" "$PAR" "$(calc "$PAR / $LB")" "$par_ok"
+printf '%-44s %8.2f s   ratio to bound %.3f   (%s failed)\n' "ours, first claim to last finish" "$OURS_SPAN" "$(calc "$OURS_SPAN / $LB")" "$OURS_FAILED"
+printf '%-44s %8.2f s   ratio to bound %.3f\n' "ours, wall clock incl. starting workers" "$OURS_WALL" "$(calc "$OURS_WALL / $LB")"
+printf '%-44s %8.3f\n' "ours (wall) / GNU parallel" "$(calc "$OURS_WALL / $PAR")"
