@@ -31,8 +31,8 @@ def read(path):
 
 
 def bound(path, slots):
-    d = [x for _, x in read(path)]
-    return max(sum(d) / slots, max(d)), sum(d), max(d)
+    d = [duration for _target, duration in read(path)]
+    return max(sum(d) / slots, *d), sum(d), max(d)
 
 
 def load(dsn, path, run):
@@ -49,7 +49,7 @@ def load(dsn, path, run):
             " ON CONFLICT (target) DO UPDATE SET duration = EXCLUDED.duration",
             items,
         )
-        q.start_run(cur, run, [(t, 1) for t, _ in items], max_attempts=1, lease_seconds=60)
+        q.start_run(cur, run, [(target, 1) for target, _duration in items], max_attempts=1, lease_seconds=60)
     conn.close()
 
 

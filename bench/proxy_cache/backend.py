@@ -1,4 +1,3 @@
-#!/usr/bin/python3
 """Uncached stand-in for OMERO.web in the benchmark: a threaded Python HTTP server (like a
 Python WSGI app) answering every path with the thumbnail bytes, Set-Cookie and no-cache."""
 

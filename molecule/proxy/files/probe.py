@@ -1,4 +1,3 @@
-#!/usr/bin/python3
 """HTTP probe for the proxy scenario: runs curl for each request, prints one JSON document.
 
 usage: probe '[{"url": "http://proxy-proxy/x", "method": "HEAD", "headers": {"Cookie": "a=b"},
@@ -37,8 +36,14 @@ def probe(request):
             name = name.strip().lower()
             headers[name] = (headers[name] + ", " if name in headers else "") + value.strip()
     body = "" if request.get("method") == "HEAD" else proc.stdout
-    return {"url": request["url"], "rc": proc.returncode, "status": status, "headers": headers, "body": body,
-            "error": proc.stderr.strip() if proc.returncode else ""}
+    return {
+        "url": request["url"],
+        "rc": proc.returncode,
+        "status": status,
+        "headers": headers,
+        "body": body,
+        "error": proc.stderr.strip() if proc.returncode else "",
+    }
 
 
 print(json.dumps([probe(r) for r in json.loads(sys.argv[1])]))

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # Copyright: contributors to bioimage.omero
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Build the zeroc-ice wheel from an unpacked (and patched) source tree.

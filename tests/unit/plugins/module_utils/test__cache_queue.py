@@ -68,13 +68,13 @@ def test_targets_file_parsing():
 
 def test_priority_uses_durations_of_an_earlier_run(conn):
     start(conn, "old", [("Image:1", 1), ("Image:2", 1)])
-    for _ in range(2):
+    for _claim in range(2):
         job = q.claim(conn, "n", "w")
         q.finish(conn, job, "w", True, "ok", 10.0 if job["target"] == "Image:2" else 1.0, "ok:")
     # Image:1 weighs most now but is known to take 1 s; Image:2 is known to take
     # 10 s; the unknown Image:3 is estimated at (1 + 10) s / (3 + 1) weight = 2.75 s.
     start(conn, "new", [("Image:1", 3), ("Image:2", 1), ("Image:3", 1)])
-    order = [q.claim(conn, "n", "w")["target"] for _ in range(3)]
+    order = [q.claim(conn, "n", "w")["target"] for _claim in range(3)]
     assert order == ["Image:2", "Image:3", "Image:1"]
 
 
@@ -140,7 +140,7 @@ def test_a_lease_expiring_on_the_last_attempt_fails_the_target(conn):
 def test_heartbeat_keeps_the_lease(conn):
     start(conn, "r", ["Image:1"], lease_seconds=1)
     job = q.claim(conn, "n", "w")
-    for _ in range(3):
+    for _beat in range(3):
         time.sleep(0.5)
         assert q.heartbeat(conn, job, "w")
     assert q.claim(conn, "n2", "w2") is None
