@@ -10,7 +10,7 @@ repo=$(cd "$here/.." && pwd)
 CORE_VERSION=${TESTBED_COMPAT_CORE_VERSION:-2.21.5}
 BUNDLE_VERSION=${TESTBED_COMPAT_BUNDLE_VERSION:-14.5.0}
 state="$TESTBED_CACHE/compat-$CORE_VERSION"
-mkdir -p "$state/pip-cache" "$state/wheels"
+mkdir -p "$state/pip-cache" "$state/wheels" "$state/ansible-test"
 tree=$(mktemp -d)
 trap 'rm -rf "$tree"' EXIT
 (cd "$repo" && git ls-files -z --cached --others --exclude-standard \
@@ -20,7 +20,7 @@ podman run --rm --name "bioimage-compat-$$" --network host \
   -e LANG=C.UTF-8 -e CORE_VERSION="$CORE_VERSION" -e BUNDLE_VERSION="$BUNDLE_VERSION" \
   -e COLLECTIONS="${TESTBED_COLLECTIONS[*]}" \
   -v "$tree:/src:ro" -v "$state:/state" -v "$state/pip-cache:/root/.cache/pip" \
-  -v "$here:/testbed:ro" \
+  -v "$here:/testbed:ro" -v "$state/ansible-test:/root/.ansible/test" \
   --entrypoint /bin/bash "$TESTBED_IMAGE_PREFIX:trixie" -c '
 set -euo pipefail
 if ! command -v shellcheck >/dev/null || ! python3 -c "import ensurepip" 2>/dev/null; then
