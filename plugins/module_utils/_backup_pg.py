@@ -146,7 +146,7 @@ def program(opts: Options, name: str) -> str:
 
 
 def run(argv: List[str], env: Dict[str, str], what: str) -> str:
-    proc = subprocess.run(argv, env=env, capture_output=True, check=False)  # pylint: disable=ansible-bad-function  # also run outside Ansible, by systemd
+    proc = subprocess.run(argv, env=env, capture_output=True, check=False)  # pylint: disable=ansible-bad-function
     if proc.returncode != 0:
         raise store.BackupError(
             f"{what} failed (exit {proc.returncode}): {proc.stderr.decode('utf-8', 'replace').strip()}"
@@ -332,7 +332,8 @@ def _dump_into(
         if opts.compress is not None:
             argv.append(f"--compress={int(opts.compress)}")
         argv.append(opts.database)
-        proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # pylint: disable=ansible-bad-function  # also run outside Ansible, by systemd
+        # Also run outside Ansible (by the systemd services), so no module.run_command.
+        proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # pylint: disable=ansible-bad-function
         tables = list_tables(cur)
         counts = row_counts(cur, tables)
         omero_schema = schema_version(cur)

@@ -97,7 +97,8 @@ def restic(opts: Options) -> str:
 
 
 def run_restic(opts: Options, args: List[str], what: str, ok_codes: tuple = (0,)) -> str:
-    proc = subprocess.run([restic(opts), *args], env=restic_env(opts), capture_output=True, check=False)  # pylint: disable=ansible-bad-function  # also run outside Ansible, by systemd
+    # Also run outside Ansible (by the systemd services), so no module.run_command.
+    proc = subprocess.run([restic(opts), *args], env=restic_env(opts), capture_output=True, check=False)  # pylint: disable=ansible-bad-function
     if proc.returncode not in ok_codes:
         detail = proc.stderr.decode("utf-8", "replace").strip()
         if proc.returncode == 3 and what.startswith("restic backup"):
@@ -110,7 +111,7 @@ def repository_exists(opts: Options) -> bool:
     repo = str(opts.repository)
     if repo.startswith("/") or repo.startswith("local:"):
         return os.path.isfile(os.path.join(repo.split("local:", 1)[-1], "config"))
-    proc = subprocess.run(  # pylint: disable=ansible-bad-function  # also run outside Ansible, by systemd
+    proc = subprocess.run(  # pylint: disable=ansible-bad-function
         [restic(opts), "cat", "config"],
         env=restic_env(opts),
         capture_output=True,

@@ -106,7 +106,7 @@ class Worker:
         timed_out = False
         with tempfile.TemporaryFile() as out:
             try:
-                self.proc = subprocess.Popen(  # pylint: disable=ansible-bad-function  # also run outside Ansible, by systemd
+                self.proc = subprocess.Popen(  # pylint: disable=ansible-bad-function
                     argv,
                     stdout=out,
                     stderr=subprocess.STDOUT,
