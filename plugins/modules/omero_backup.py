@@ -280,9 +280,9 @@ newest_good:
   type: str
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib  # noqa: E402
-from ansible_collections.bioimage.omero.plugins.module_utils import _backup_pg as pg  # noqa: E402
-from ansible_collections.bioimage.omero.plugins.module_utils._backup_store import BackupError  # noqa: E402
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible_collections.bioimage.omero.plugins.module_utils import _backup_pg as pg
+from ansible_collections.bioimage.omero.plugins.module_utils._backup_store import BackupError
 
 
 def argument_spec() -> dict:

@@ -183,9 +183,9 @@ snapshots:
   elements: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule  # noqa: E402
-from ansible_collections.bioimage.omero.plugins.module_utils import _backup_restic as rs  # noqa: E402
-from ansible_collections.bioimage.omero.plugins.module_utils._backup_store import BackupError  # noqa: E402
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.bioimage.omero.plugins.module_utils import _backup_restic as rs
+from ansible_collections.bioimage.omero.plugins.module_utils._backup_store import BackupError
 
 
 def argument_spec() -> dict:

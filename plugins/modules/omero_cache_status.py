@@ -2,7 +2,7 @@
 # Copyright: (c) 2026, bioimage.omero developers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-# ruff: noqa: E402 - Ansible modules import after DOCUMENTATION/EXAMPLES/RETURN
+
 
 from __future__ import annotations
 

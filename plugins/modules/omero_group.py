@@ -130,16 +130,16 @@ operations:
   sample: ["omero.cmd.Chmod2('smith-lab', 'rwra--')"]
 """
 
-import traceback  # noqa: E402
+import traceback
 
-from ansible.module_utils.basic import AnsibleModule  # noqa: E402
-from ansible_collections.bioimage.omero.plugins.module_utils._omero_admin import (  # noqa: E402
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.bioimage.omero.plugins.module_utils._omero_admin import (
     OmeroError,
     ensure_group,
     permission_level,
     redact,
 )
-from ansible_collections.bioimage.omero.plugins.module_utils._omero_connection import (  # noqa: E402
+from ansible_collections.bioimage.omero.plugins.module_utils._omero_connection import (
     OmeroSession,
     connection_secrets,
     ensure_omero,

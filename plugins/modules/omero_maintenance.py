@@ -135,12 +135,12 @@ flag:
   sample: /srv/www/omero-maintenance.flag
 """
 
-import contextlib  # noqa: E402
-import os  # noqa: E402
-import tempfile  # noqa: E402
+import contextlib
+import os
+import tempfile
 
-from ansible.module_utils.basic import AnsibleModule  # noqa: E402
-from ansible_collections.bioimage.omero.plugins.module_utils._maintenance import (  # noqa: E402
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.bioimage.omero.plugins.module_utils._maintenance import (
     desired_flag,
     parse_until,
     read_flag,

@@ -146,9 +146,9 @@ warmed:
       sample: "HTTP Error 502: Bad Gateway"
 """
 
-from ansible.module_utils.basic import AnsibleModule  # noqa: E402
-from ansible.module_utils.urls import open_url  # noqa: E402
-from ansible_collections.bioimage.omero.plugins.module_utils._proxy_cache import (  # noqa: E402
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.urls import open_url
+from ansible_collections.bioimage.omero.plugins.module_utils._proxy_cache import (
     cache_key,
     find_all,
     find_keys,

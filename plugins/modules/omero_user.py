@@ -200,17 +200,17 @@ password_changed:
   type: bool
 """
 
-import traceback  # noqa: E402
+import traceback
 
-from ansible.module_utils.basic import AnsibleModule  # noqa: E402
-from ansible_collections.bioimage.omero.plugins.module_utils._omero_admin import (  # noqa: E402
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.bioimage.omero.plugins.module_utils._omero_admin import (
     OmeroError,
     OmeroInputError,
     ensure_user,
     redact,
     resolve_admin,
 )
-from ansible_collections.bioimage.omero.plugins.module_utils._omero_connection import (  # noqa: E402
+from ansible_collections.bioimage.omero.plugins.module_utils._omero_connection import (
     OmeroSession,
     connection_secrets,
     ensure_omero,
