@@ -23,8 +23,9 @@ podman run --rm --name "bioimage-compat-$$" --network host \
   -v "$here:/testbed:ro" -v "$state/ansible-test:/root/.ansible/test" \
   --entrypoint /bin/bash "$TESTBED_IMAGE_PREFIX:trixie" -c '
 set -euo pipefail
-if ! command -v shellcheck >/dev/null || ! python3 -c "import ensurepip" 2>/dev/null; then
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv git rsync shellcheck >/dev/null
+if ! command -v shellcheck >/dev/null || ! command -v pg_ctlcluster >/dev/null; then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv git rsync shellcheck postgresql >/dev/null
 fi
 venv=/state/venv
 if [ "$(cat $venv/.stamp 2>/dev/null)" != "$CORE_VERSION $BUNDLE_VERSION" ]; then
@@ -44,6 +45,7 @@ PY
   echo "$CORE_VERSION $BUNDLE_VERSION" > $venv/.stamp
 fi
 export PATH=$venv/bin:$PATH
+pip install -q -r /src/tests/unit/requirements.txt
 /testbed/seed-ansible-test.sh python
 work=/tmp/c/ansible_collections/bioimage/omero
 mkdir -p $work && rsync -a /src/ $work/
