@@ -16,7 +16,12 @@ packages="systemd,systemd-sysv,dbus,python3,python3-apt,sudo,iproute2,procps,ope
 # egress proxy in front of PyPI): the test hosts must trust them too.
 extra_cas=(/usr/local/share/ca-certificates/*.crt)
 [ -e "${extra_cas[0]}" ] || extra_cas=()
-recipe=$(cat "$here/image-recipe.sh" "${extra_cas[@]}"; echo "$suite $mirror $security_mirror $packages")
+# The test bed's SSH key: molecule reaches the hosts as root with it.
+if [ ! -s "$TESTBED_SSH_KEY" ]; then
+  install -d -m 0700 "$(dirname "$TESTBED_SSH_KEY")"
+  ssh-keygen -q -t ed25519 -N '' -C bioimage-omero-testbed -f "$TESTBED_SSH_KEY"
+fi
+recipe=$(cat "$here/image-recipe.sh" "$TESTBED_SSH_KEY.pub" "${extra_cas[@]}"; echo "$suite $mirror $security_mirror $packages")
 stamp="$TESTBED_CACHE/image-$suite.recipe"
 want=$(printf '%s' "$recipe" | sha256sum | cut -c1-16)
 log() { printf '==> [%4ss] image %s: %s\n' "$SECONDS" "$suite" "$*"; }
@@ -31,7 +36,7 @@ trap 'rm -rf "$root"' EXIT
 log "debootstrap into $root"
 debootstrap --variant=minbase --include="$packages" "$suite" "$root" "$mirror" >/dev/null
 
-"$here/image-recipe.sh" "$root" "$suite" "$mirror" "$security_mirror" "${extra_cas[@]}"
+"$here/image-recipe.sh" "$root" "$suite" "$mirror" "$security_mirror" "$TESTBED_SSH_KEY.pub" "${extra_cas[@]}"
 
 # Import under a candidate tag; it becomes $image only once systemd boots in it.
 candidate="$image-candidate"
