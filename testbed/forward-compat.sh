@@ -31,17 +31,7 @@ venv=/state/venv
 if [ "$(cat $venv/.stamp 2>/dev/null)" != "$CORE_VERSION $BUNDLE_VERSION" ]; then
   rm -rf $venv && python3 -m venv $venv
   $venv/bin/pip install -q "ansible-core==$CORE_VERSION" pytest
-  [ -s /state/wheels/ansible-$BUNDLE_VERSION-py3-none-any.whl ] \
-    || $venv/bin/pip download -q --no-deps "ansible==$BUNDLE_VERSION" -d /state/wheels
-  site=$($venv/bin/python -c "import sysconfig; print(sysconfig.get_paths()[\"purelib\"])")
-  $venv/bin/python - "$site" /state/wheels/ansible-$BUNDLE_VERSION-py3-none-any.whl $COLLECTIONS <<PY
-import sys, zipfile
-site, whl, colls = sys.argv[1], sys.argv[2], sys.argv[3:]
-with zipfile.ZipFile(whl) as z:
-    for n in z.namelist():
-        if any(n.startswith(f"ansible_collections/{c}/") for c in colls):
-            z.extract(n, site)
-PY
+  /testbed/extract-collections.sh $venv/bin/python /state/wheels "$BUNDLE_VERSION" $COLLECTIONS
   echo "$CORE_VERSION $BUNDLE_VERSION" > $venv/.stamp
 fi
 export PATH=$venv/bin:$PATH

@@ -70,7 +70,8 @@ fi
 if [ "$restart_cache" = 1 ] || ! (exec 3<>/dev/tcp/127.0.0.1/3142) 2>/dev/null; then
   log "apt-cacher-ng: (re)starting"
   pkill -x apt-cacher-ng 2>/dev/null && sleep 1
-  /usr/sbin/apt-cacher-ng -c /etc/apt-cacher-ng ForeGround=0
+  # 9>&-: the daemon outlives this script and must not hold the setup lock.
+  /usr/sbin/apt-cacher-ng -c /etc/apt-cacher-ng ForeGround=0 9>&-
 fi
 
 # ------------------------------------------------------------ 4. base images

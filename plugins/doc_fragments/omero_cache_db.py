@@ -44,3 +44,13 @@ options:
 requirements:
   - psycopg2 (C(python3-psycopg2) on Debian) on the managed host.
 """
+
+    # login_db of the modules that work on the queue (the default of db_argument_spec()).
+    OPERATIONS_DB = r"""
+options:
+  login_db:
+    description:
+      - The operations database holding the queue.
+    type: str
+    default: omero_ops
+"""

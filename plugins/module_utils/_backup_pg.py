@@ -23,6 +23,11 @@ import traceback
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from ansible_collections.bioimage.omero.plugins.module_utils import _backup_store as store
+from ansible_collections.bioimage.omero.plugins.module_utils._backup_options import (
+    Options,
+    check_retention,
+    options_with_defaults,
+)
 from ansible_collections.bioimage.omero.plugins.module_utils._backup_retention import BackupPoint, plan_retention
 
 PSYCOPG2_IMPORT_ERROR: Optional[str]
@@ -74,24 +79,8 @@ DEFAULTS: Dict[str, Any] = {
 SECRET_OPTIONS = ("login_password",)
 
 
-class Options(dict):
-    """Options with defaults filled in; attribute access for readability."""
-
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self[name]
-        except KeyError:
-            raise AttributeError(name) from None
-
-
 def make_options(values: Dict[str, Any]) -> Options:
-    unknown = sorted(set(values) - set(DEFAULTS))
-    if unknown:
-        raise store.BackupError("unknown option(s): {}".format(", ".join(unknown)))
-    opts = Options(DEFAULTS)
-    opts.update({k: v for k, v in values.items() if v is not None})
-    if opts.action not in ACTIONS:
-        raise store.BackupError("action must be one of {}, got {!r}".format(", ".join(ACTIONS), opts.action))
+    opts = options_with_defaults(values, DEFAULTS, ACTIONS)
     if not opts.backup_dir:
         raise store.BackupError("backup_dir is required")
     if opts.format not in ("custom", "directory"):
@@ -102,9 +91,7 @@ def make_options(values: Dict[str, Any]) -> Options:
         raise store.BackupError("jobs > 1 needs format: directory (pg_dump writes custom format serially)")
     if not 0 <= float(opts.min_size_ratio) <= 1:
         raise store.BackupError("min_size_ratio must be between 0 and 1")
-    for key in ("keep_daily", "keep_weekly", "keep_monthly"):
-        if int(opts[key]) < 0:
-            raise store.BackupError(f"{key} must be >= 0")
+    check_retention(opts)
     if not opts.scratch_db:
         opts["scratch_db"] = f"{opts.database}_drill"
     if not opts.target_db:
@@ -433,12 +420,19 @@ def verify_set(opts: Options, item: Dict[str, Any]) -> List[str]:
     return problems
 
 
+def require_verified(opts: Options, item: Dict[str, Any], refusal: str = "") -> None:
+    """Fail naming every problem verify_set finds; ``refusal`` says what is then not done."""
+    problems = verify_set(opts, item)
+    if problems:
+        raise store.BackupError(
+            "backup {} failed verification{}: {}".format(item["name"], refusal, "; ".join(problems))
+        )
+
+
 def action_verify(opts: Options, check_mode: bool = False) -> Dict[str, Any]:
     with store.StoreLock(opts.backup_dir, opts.lock_timeout):
         item = store.find_set(opts.backup_dir, opts.backup)
-        problems = verify_set(opts, item)
-    if problems:
-        raise store.BackupError("backup {} failed verification: {}".format(item["name"], "; ".join(problems)))
+        require_verified(opts, item)
     return {
         "changed": False,
         "backup": item["name"],
@@ -542,9 +536,7 @@ def action_drill(opts: Options, check_mode: bool = False) -> Dict[str, Any]:
         item = store.find_set(opts.backup_dir, opts.backup)
         if check_mode:
             return {"changed": False, "backup": item["name"], "msg": "would drill backup {}".format(item["name"])}
-        problems = verify_set(opts, item)
-        if problems:
-            raise store.BackupError("backup {} failed verification: {}".format(item["name"], "; ".join(problems)))
+        require_verified(opts, item)
         manifest = item["manifest"]
         _drop_database(opts, opts.scratch_db)
         _create_database(opts, opts.scratch_db, None)
@@ -581,11 +573,7 @@ def action_drill(opts: Options, check_mode: bool = False) -> Dict[str, Any]:
 def action_restore(opts: Options, check_mode: bool = False) -> Dict[str, Any]:
     with store.StoreLock(opts.backup_dir, opts.lock_timeout):
         item = store.find_set(opts.backup_dir, opts.backup)
-        problems = verify_set(opts, item)
-        if problems:
-            raise store.BackupError(
-                "backup {} failed verification, not restoring: {}".format(item["name"], "; ".join(problems))
-            )
+        require_verified(opts, item, ", not restoring")
         manifest = item["manifest"]
         state = _database_state(opts, opts.target_db)
         if state and not opts.force:

@@ -23,6 +23,11 @@ import time
 from typing import Any, Callable, Dict, List, Optional
 
 from ansible_collections.bioimage.omero.plugins.module_utils import _backup_store as store
+from ansible_collections.bioimage.omero.plugins.module_utils._backup_options import (
+    Options,
+    check_retention,
+    options_with_defaults,
+)
 
 ACTIONS = ("init", "backup", "forget", "check", "run", "restore", "snapshots")
 
@@ -47,31 +52,15 @@ DEFAULTS: Dict[str, Any] = {
 }
 
 
-class Options(dict):
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self[name]
-        except KeyError:
-            raise AttributeError(name) from None
-
-
 def make_options(values: Dict[str, Any]) -> Options:
-    unknown = sorted(set(values) - set(DEFAULTS))
-    if unknown:
-        raise store.BackupError("unknown option(s): {}".format(", ".join(unknown)))
-    opts = Options(DEFAULTS)
-    opts.update({k: v for k, v in values.items() if v is not None})
-    if opts.action not in ACTIONS:
-        raise store.BackupError("action must be one of {}, got {!r}".format(", ".join(ACTIONS), opts.action))
+    opts = options_with_defaults(values, DEFAULTS, ACTIONS)
     if not opts.repository:
         raise store.BackupError("repository is required")
     if not opts.password_file:
         raise store.BackupError("password_file is required (the restic repository password, mode 0600)")
     if opts.action in ("backup", "run") and not (opts.paths or opts.config_paths):
         raise store.BackupError("paths or config_paths must list what to back up")
-    for key in ("keep_daily", "keep_weekly", "keep_monthly"):
-        if int(opts[key]) < 0:
-            raise store.BackupError(f"{key} must be >= 0")
+    check_retention(opts)
     return opts
 
 

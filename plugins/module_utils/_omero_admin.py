@@ -300,22 +300,12 @@ def current_group(adapter, name):
 # --- users ------------------------------------------------------------------------------------
 
 
-def _check_group_refs(adapter, names, what, check_mode, warnings):
-    missing = sorted(n for n in set(names) if adapter.lookup_group(n) is None)
+def _check_refs(lookup, names, kind, what, check_mode, warnings):
+    """Refuse names ``lookup`` does not find; in check mode only warn (an earlier task may create them)."""
+    missing = sorted(n for n in set(names) if lookup(n) is None)
     if not missing:
         return
-    msg = "{} name(s) group(s) that do not exist: {}".format(what, ", ".join(missing))
-    if check_mode:
-        warnings.append(msg + " (check mode: assuming an earlier task creates them)")
-    else:
-        raise OmeroInputError(msg)
-
-
-def _check_user_refs(adapter, names, what, check_mode, warnings):
-    missing = sorted(n for n in set(names) if adapter.lookup_experimenter(n) is None)
-    if not missing:
-        return
-    msg = "{} name(s) user(s) that do not exist: {}".format(what, ", ".join(missing))
+    msg = "{} name(s) {}(s) that do not exist: {}".format(what, kind, ", ".join(missing))
     if check_mode:
         warnings.append(msg + " (check mode: assuming an earlier task creates them)")
     else:
@@ -515,7 +505,7 @@ def ensure_user(adapter, spec, check_mode=False):
         refs = list(want.get("groups") or []) + list(want.get("owner_of") or [])
         if want.get("default_group") and want["default_group"] != roles["system_group"]:
             refs.append(want["default_group"])
-        _check_group_refs(adapter, refs, "user {!r}".format(want["name"]), check_mode, warnings)
+        _check_refs(adapter.lookup_group, refs, "group", "user {!r}".format(want["name"]), check_mode, warnings)
         if before is not None and want.get("password") and want.get("update_password") == "always":
             if before["ldap"]:
                 warnings.append("user {!r} authenticates with LDAP: password not changed".format(want["name"]))
@@ -637,7 +627,7 @@ def ensure_group(adapter, spec, check_mode=False):
     before = current_group(adapter, want["name"])
     if want.get("state", "present") == "present":
         refs = list(want.get("members") or []) + list(want.get("owners") or [])
-        _check_user_refs(adapter, refs, "group {!r}".format(want["name"]), check_mode, warnings)
+        _check_refs(adapter.lookup_experimenter, refs, "user", "group {!r}".format(want["name"]), check_mode, warnings)
     ops, after = plan_group(before, want)
     _apply(adapter, ops, check_mode, ())
     return {

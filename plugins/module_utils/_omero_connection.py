@@ -1,7 +1,7 @@
 # Copyright: bioimage.omero contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Connecting to OMERO.server with omero-py, and the IAdmin adapter.
+"""Connecting to OMERO.server with omero-py, the IAdmin adapter, and the run of an admin module.
 
 omero-py (and the zeroc-ice it needs) is imported under a guard: the modules
 report ``missing_required_lib('omero-py')`` when it is absent, and the
@@ -17,6 +17,7 @@ from ansible.module_utils.basic import env_fallback, missing_required_lib
 from ansible_collections.bioimage.omero.plugins.module_utils._omero_admin import (
     AdminAdapter,
     OmeroConnectionError,
+    OmeroError,
     OmeroServerError,
     redact,
 )
@@ -69,6 +70,32 @@ def connection_secrets(params):
 def ensure_omero(module):
     if not HAS_OMERO:
         module.fail_json(msg=missing_required_lib("omero-py"), exception=OMERO_IMPORT_ERROR)
+
+
+def run_admin_task(module, session_factory, ensure, spec, check_spec, secrets):
+    """What omero_user and omero_group do once their arguments are parsed; exits the module.
+
+    ``check_spec(spec)`` refuses a bad request before any connection is made, then
+    ``ensure(adapter, spec, check_mode=...)`` runs over a session from ``session_factory(params)``
+    and returns the module's result plus its ``warnings`` and ``diff``. Failures never show a secret.
+    """
+    try:
+        check_spec(spec)
+        with session_factory(module.params) as session:
+            result = ensure(session.admin(), spec, check_mode=module.check_mode)
+    except OmeroError as exc:
+        module.fail_json(msg=redact(exc, secrets))
+    except Exception as exc:
+        module.fail_json(
+            msg=redact(f"unexpected error: {type(exc).__name__}: {exc}", secrets),
+            exception=redact(traceback.format_exc(), secrets),
+        )
+    for warning in result.pop("warnings"):
+        module.warn(warning)
+    diff = result.pop("diff")
+    if module._diff:
+        result["diff"] = diff
+    module.exit_json(**result)
 
 
 class OmeroSession:

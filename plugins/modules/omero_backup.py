@@ -282,7 +282,7 @@ newest_good:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.bioimage.omero.plugins.module_utils import _backup_pg as pg
-from ansible_collections.bioimage.omero.plugins.module_utils._backup_store import BackupError
+from ansible_collections.bioimage.omero.plugins.module_utils._backup_module import run_backup_action
 
 
 def argument_spec() -> dict:
@@ -322,15 +322,7 @@ def main() -> None:
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
     if pg.PSYCOPG2_IMPORT_ERROR is not None and module.params["action"] != "list":
         module.fail_json(msg=missing_required_lib("psycopg2"), exception=pg.PSYCOPG2_IMPORT_ERROR)
-    try:
-        opts = pg.make_options(dict(module.params))
-        result = pg.perform(opts, module.check_mode)
-    except BackupError as exc:
-        module.fail_json(msg=str(exc))
-    diff = result.pop("diff", None)
-    if module._diff and diff is not None:
-        result["diff"] = diff
-    module.exit_json(**result)
+    run_backup_action(module, pg)
 
 
 if __name__ == "__main__":

@@ -185,7 +185,7 @@ snapshots:
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.bioimage.omero.plugins.module_utils import _backup_restic as rs
-from ansible_collections.bioimage.omero.plugins.module_utils._backup_store import BackupError
+from ansible_collections.bioimage.omero.plugins.module_utils._backup_module import run_backup_action
 
 
 def argument_spec() -> dict:
@@ -212,12 +212,7 @@ def argument_spec() -> dict:
 
 def main() -> None:
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    try:
-        opts = rs.make_options(dict(module.params))
-        result = rs.perform(opts, module.check_mode)
-    except BackupError as exc:
-        module.fail_json(msg=str(exc))
-    module.exit_json(**result)
+    run_backup_action(module, rs)
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ description:
   - The workers themselves are installed and started by the C(bioimage.omero.omero_cache_regen) role.
 extends_documentation_fragment:
   - bioimage.omero.omero_cache_db
+  - bioimage.omero.omero_cache_db.operations_db
 attributes:
   check_mode:
     support: full
@@ -29,11 +30,6 @@ attributes:
     support: none
     description: No diff is returned.
 options:
-  login_db:
-    description:
-      - The operations database holding the queue.
-    type: str
-    default: omero_ops
   run:
     description:
       - Name of the run (letters, digits, C(.), C(_), C(-)). Use a new name for a new regeneration
@@ -114,17 +110,9 @@ state:
 
 import traceback
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.bioimage.omero.plugins.module_utils import _cache_module as cm
 from ansible_collections.bioimage.omero.plugins.module_utils import _cache_queue as cq
-
-try:
-    import psycopg2  # noqa: F401  # pylint: disable=unused-import  # presence check; _cache_queue connects
-
-    HAS_PSYCOPG2 = True
-    PSYCOPG2_ERROR = None
-except ImportError:
-    HAS_PSYCOPG2 = False
-    PSYCOPG2_ERROR = traceback.format_exc()
 
 STATE_WORDS = {"running": "started", "stopped": "stopped", None: None}
 
@@ -155,8 +143,7 @@ def main():
     )
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
     p = module.params
-    if not HAS_PSYCOPG2:
-        module.fail_json(msg=missing_required_lib("psycopg2"), exception=PSYCOPG2_ERROR)
+    cm.require_psycopg2(module)
     try:
         cq.check_run_name(p["run"])
     except cq.QueueError as exc:
@@ -167,10 +154,7 @@ def main():
         module.fail_json(msg="lease_seconds must be at least 3 (workers renew leases every third of it)")
     targets = load_targets(module) if p["state"] == "started" else []
 
-    try:
-        conn = cq.module_connect(p)
-    except Exception as exc:
-        module.fail_json(msg=f"cannot connect to the operations database {p['login_db']}: {exc}")
+    conn = cm.connect_or_fail(module, "the operations database")
     result = {"run": p["run"], "created": False, "added": 0}
     try:
         if not module.check_mode:

@@ -18,6 +18,7 @@ description:
     duration, times, weight, output tail) exactly as the queue holds it.
 extends_documentation_fragment:
   - bioimage.omero.omero_cache_db
+  - bioimage.omero.omero_cache_db.operations_db
 attributes:
   check_mode:
     support: full
@@ -26,11 +27,6 @@ attributes:
     support: none
     description: No diff is returned.
 options:
-  login_db:
-    description:
-      - The operations database holding the queue.
-    type: str
-    default: omero_ops
   run:
     description:
       - Name of the run.
@@ -128,40 +124,9 @@ rows:
   type: int
 """
 
-import os
-import tempfile
-import traceback
-
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.bioimage.omero.plugins.module_utils import _cache_module as cm
 from ansible_collections.bioimage.omero.plugins.module_utils import _cache_queue as cq
-
-try:
-    import psycopg2  # noqa: F401  # pylint: disable=unused-import  # presence check; _cache_queue connects
-
-    HAS_PSYCOPG2 = True
-    PSYCOPG2_ERROR = None
-except ImportError:
-    HAS_PSYCOPG2 = False
-    PSYCOPG2_ERROR = traceback.format_exc()
-
-
-def write_if_changed(module, dest, text):
-    try:
-        with open(dest, encoding="utf-8") as fh:
-            if fh.read() == text:
-                return False
-    except FileNotFoundError:
-        pass
-    if module.check_mode:
-        return True
-    directory = os.path.dirname(os.path.abspath(dest))
-    if not os.path.isdir(directory):
-        module.fail_json(msg=f"directory {directory} of report_dest does not exist")
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".omero-cache-report.")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    module.atomic_move(tmp, dest)
-    return True
 
 
 def main():
@@ -173,12 +138,8 @@ def main():
     )
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
     p = module.params
-    if not HAS_PSYCOPG2:
-        module.fail_json(msg=missing_required_lib("psycopg2"), exception=PSYCOPG2_ERROR)
-    try:
-        conn = cq.module_connect(p)
-    except Exception as exc:
-        module.fail_json(msg=f"cannot connect to the operations database {p['login_db']}: {exc}")
+    cm.require_psycopg2(module)
+    conn = cm.connect_or_fail(module, "the operations database")
     try:
         with conn, conn.cursor() as cur:
             # One snapshot for the status and the report, so they agree.
@@ -197,10 +158,7 @@ def main():
     result = {"changed": False, "status": status}
     if rows is not None:
         result.update(report_dest=p["report_dest"], rows=len(rows))
-        result["changed"] = write_if_changed(module, p["report_dest"], cq.rows_to_csv(rows))
-        if not module.check_mode and os.path.exists(p["report_dest"]):
-            file_args = module.load_file_common_arguments({"path": p["report_dest"], "mode": p["mode"]})
-            result["changed"] = module.set_fs_attributes_if_different(file_args, result["changed"])
+        result["changed"] = cm.write_file_option(module, "report_dest", cq.rows_to_csv(rows), ".omero-cache-report.")
     module.exit_json(**result)
 
 

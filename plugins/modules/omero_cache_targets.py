@@ -140,22 +140,12 @@ dest:
   type: str
 """
 
-import os
-import tempfile
 import traceback
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible_collections.bioimage.omero.plugins.module_utils import _cache_module as cm
 from ansible_collections.bioimage.omero.plugins.module_utils import _cache_queue as cq
 from ansible_collections.bioimage.omero.plugins.module_utils import _cache_targets as ct
-
-try:
-    import psycopg2  # noqa: F401  # pylint: disable=unused-import  # presence check; _cache_queue connects
-
-    HAS_PSYCOPG2 = True
-    PSYCOPG2_ERROR = None
-except ImportError:
-    HAS_PSYCOPG2 = False
-    PSYCOPG2_ERROR = traceback.format_exc()
 
 try:
     import omero  # noqa: F401  # pylint: disable=unused-import  # presence check for source=hql
@@ -168,12 +158,8 @@ except ImportError:
 
 
 def list_with_sql(module):
-    if not HAS_PSYCOPG2:
-        module.fail_json(msg=missing_required_lib("psycopg2"), exception=PSYCOPG2_ERROR)
-    try:
-        conn = cq.module_connect(module.params)
-    except Exception as exc:
-        module.fail_json(msg=f"cannot connect to database {module.params['login_db']}: {exc}")
+    cm.require_psycopg2(module)
+    conn = cm.connect_or_fail(module, "database")
     try:
         with conn, conn.cursor() as cur:
             # Never change anything in the OMERO database, whatever role we are.
@@ -198,26 +184,6 @@ def list_with_hql(module):
     finally:
         if client is not None:
             client.closeSession()
-
-
-def write_list(module, dest, text):
-    """Atomic write; returns True when the content changed."""
-    try:
-        with open(dest, encoding="utf-8") as fh:
-            if fh.read() == text:
-                return False
-    except FileNotFoundError:
-        pass
-    if module.check_mode:
-        return True
-    directory = os.path.dirname(os.path.abspath(dest))
-    if not os.path.isdir(directory):
-        module.fail_json(msg=f"directory {directory} of dest does not exist")
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".omero-cache-targets.")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    module.atomic_move(tmp, dest)
-    return True
 
 
 def main():
@@ -252,10 +218,7 @@ def main():
         result["targets"] = targets
     if p["dest"]:
         result["dest"] = p["dest"]
-        result["changed"] = write_list(module, p["dest"], ct.list_text(targets))
-        if not module.check_mode and os.path.exists(p["dest"]):
-            file_args = module.load_file_common_arguments({"path": p["dest"], "mode": p["mode"]})
-            result["changed"] = module.set_fs_attributes_if_different(file_args, result["changed"])
+        result["changed"] = cm.write_file_option(module, "dest", ct.list_text(targets), ".omero-cache-targets.")
     module.exit_json(**result)
 
 

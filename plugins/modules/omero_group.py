@@ -130,20 +130,17 @@ operations:
   sample: ["omero.cmd.Chmod2('smith-lab', 'rwra--')"]
 """
 
-import traceback
-
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.bioimage.omero.plugins.module_utils._omero_admin import (
-    OmeroError,
     ensure_group,
     permission_level,
-    redact,
 )
 from ansible_collections.bioimage.omero.plugins.module_utils._omero_connection import (
     OmeroSession,
     connection_secrets,
     ensure_omero,
     omero_connection_argument_spec,
+    run_admin_task,
 )
 
 GROUP_OPTIONS = (
@@ -176,29 +173,16 @@ def argument_spec():
     return spec
 
 
+def check_permissions(spec):
+    """A bad permission level fails before any connection is made."""
+    if spec["permissions"] is not None:
+        permission_level(spec["permissions"])
+
+
 def run(module, session_factory=OmeroSession):
     """Everything main() does once the arguments are parsed (the unit tests call it with a fake session)."""
-    params = module.params
-    secrets = connection_secrets(params)
-    spec = {key: params[key] for key in GROUP_OPTIONS}
-    try:
-        if spec["permissions"] is not None:
-            permission_level(spec["permissions"])  # a bad level fails before connecting
-        with session_factory(params) as session:
-            result = ensure_group(session.admin(), spec, check_mode=module.check_mode)
-    except OmeroError as exc:
-        module.fail_json(msg=redact(exc, secrets))
-    except Exception as exc:
-        module.fail_json(
-            msg=redact(f"unexpected error: {type(exc).__name__}: {exc}", secrets),
-            exception=redact(traceback.format_exc(), secrets),
-        )
-    for warning in result.pop("warnings"):
-        module.warn(warning)
-    diff = result.pop("diff")
-    if module._diff:
-        result["diff"] = diff
-    module.exit_json(**result)
+    spec = {key: module.params[key] for key in GROUP_OPTIONS}
+    run_admin_task(module, session_factory, ensure_group, spec, check_permissions, connection_secrets(module.params))
 
 
 def main():

@@ -200,14 +200,10 @@ password_changed:
   type: bool
 """
 
-import traceback
-
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.bioimage.omero.plugins.module_utils._omero_admin import (
-    OmeroError,
     OmeroInputError,
     ensure_user,
-    redact,
     resolve_admin,
 )
 from ansible_collections.bioimage.omero.plugins.module_utils._omero_connection import (
@@ -215,6 +211,7 @@ from ansible_collections.bioimage.omero.plugins.module_utils._omero_connection i
     connection_secrets,
     ensure_omero,
     omero_connection_argument_spec,
+    run_admin_task,
 )
 
 USER_OPTIONS = (
@@ -260,32 +257,20 @@ def argument_spec():
     return spec
 
 
+def check_admin_request(spec):
+    """Bad privileges fail before any connection is made."""
+    if spec["admin_type"] is not None:
+        resolve_admin(spec["admin_type"], spec["privileges"], spec["privilege_preset"])
+    elif spec["privileges"] or spec["privilege_preset"]:
+        raise OmeroInputError("privileges and privilege_preset need admin_type: restricted")
+
+
 def run(module, session_factory=OmeroSession):
     """Everything main() does once the arguments are parsed (the unit tests call it with a fake session)."""
     params = module.params
     secrets = [*connection_secrets(params), params.get("password")]
     spec = {key: params[key] for key in USER_OPTIONS}
-    try:
-        if spec["admin_type"] is not None:
-            # bad privileges fail before any connection is made
-            resolve_admin(spec["admin_type"], spec["privileges"], spec["privilege_preset"])
-        elif spec["privileges"] or spec["privilege_preset"]:
-            raise OmeroInputError("privileges and privilege_preset need admin_type: restricted")
-        with session_factory(params) as session:
-            result = ensure_user(session.admin(), spec, check_mode=module.check_mode)
-    except OmeroError as exc:
-        module.fail_json(msg=redact(exc, secrets))
-    except Exception as exc:
-        module.fail_json(
-            msg=redact(f"unexpected error: {type(exc).__name__}: {exc}", secrets),
-            exception=redact(traceback.format_exc(), secrets),
-        )
-    for warning in result.pop("warnings"):
-        module.warn(warning)
-    diff = result.pop("diff")
-    if module._diff:
-        result["diff"] = diff
-    module.exit_json(**result)
+    run_admin_task(module, session_factory, ensure_user, spec, check_admin_request, secrets)
 
 
 def main():

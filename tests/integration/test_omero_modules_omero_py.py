@@ -20,9 +20,9 @@ import textwrap
 
 import ansible
 import pytest
+from ansible_collections.bioimage.omero.tests.integration.run_playbook import REPO, run_playbook
 
 PYTHON = os.environ.get("BIOIMAGE_OMERO_TEST_PYTHON", "")
-REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 COLLECTIONS = os.path.join(REPO, ".ansible", "collections")
 PASSWORD = "n0t-a-real-r00t-pw"
 ANSIBLE_SITE = os.path.dirname(os.path.dirname(ansible.__file__))
@@ -143,17 +143,9 @@ def test_module_reports_unreachable_server(tmp_path):
             ]
         )
     )
-    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, "ansible.cfg"))
-    proc = subprocess.run(
-        ["ansible-playbook", "-i", "localhost,", "-c", "local", "-e", f"ansible_python_interpreter={PYTHON}", playbook],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
+    returncode, output = run_playbook(
+        "-i", "localhost,", "-c", "local", "-e", f"ansible_python_interpreter={PYTHON}", str(playbook), timeout=300
     )
-    output = proc.stdout + proc.stderr
-    assert proc.returncode != 0
+    assert returncode != 0
     assert f"cannot reach OMERO.server at 127.0.0.1:{port}: connection refused" in output
     assert PASSWORD not in output

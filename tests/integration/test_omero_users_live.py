@@ -28,6 +28,8 @@ import sys
 import textwrap
 
 import pytest
+from ansible_collections.bioimage.omero.tests.integration.run_playbook import REPO, run_playbook
+from ansible_collections.bioimage.omero.tests.omero_privileges import FBI_PLAN_PRIVILEGES
 
 SERVER = os.environ.get("BIOIMAGE_OMERO_TEST_SERVER", "")
 if not SERVER:
@@ -37,7 +39,6 @@ if not SERVER:
         allow_module_level=True,
     )
 
-REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 HOST, _SEP, _PORT = SERVER.partition(":")
 PORT = int(_PORT or 4064)
 ROOT_PASSWORD = os.environ.get("BIOIMAGE_OMERO_TEST_ROOT_PASSWORD", "")
@@ -170,31 +171,21 @@ def inventory(tmp_path, **changes):
 
 
 def playbook(tmp_path, *extra, expect_success=True):
-    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, "ansible.cfg"), ANSIBLE_FORCE_COLOR="0")
-    proc = subprocess.run(
-        [
-            "ansible-playbook",
-            "-i",
-            str(tmp_path / "hosts.yml"),
-            os.path.join(REPO, "playbooks", "users.yml"),
-            "-e",
-            "@" + str(tmp_path / "vars.json"),
-            *extra,
-        ],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
+    returncode, output = run_playbook(
+        "-i",
+        str(tmp_path / "hosts.yml"),
+        os.path.join(REPO, "playbooks", "users.yml"),
+        "-e",
+        "@" + str(tmp_path / "vars.json"),
+        *extra,
         timeout=900,
-        check=False,
     )
-    output = proc.stdout + proc.stderr
     for secret in [ROOT_PASSWORD, *PASSWORDS.values()]:
         assert secret not in output, "a password appeared in the playbook output"
     if not expect_success:
-        assert proc.returncode != 0, output[-4000:]
+        assert returncode != 0, output[-4000:]
         return None, output
-    assert proc.returncode == 0, output[-4000:]
+    assert returncode == 0, output[-4000:]
     recap = re.search(r"omero-live\s*:\s*ok=\d+\s+changed=(\d+)", output)
     assert recap, output[-2000:]
     return int(recap.group(1)), output
@@ -219,24 +210,7 @@ def test_users_playbook_live(tmp_path, cleanup):
     assert world["groups"][f"{RUN}-lab"]["owners"] == [admin]
     assert world["groups"][f"{RUN}-lab"]["members"] == sorted([admin, user])
     assert world["groups"][f"{RUN}-public"]["permissions"] == "rwr---"
-    assert world["users"][admin]["privileges"] == sorted(
-        [
-            "Chgrp",
-            "Chown",
-            "DeleteFile",
-            "DeleteManagedRepo",
-            "DeleteOwned",
-            "DeleteScriptRepo",
-            "ModifyGroup",
-            "ModifyGroupMembership",
-            "ModifyUser",
-            "Sudo",
-            "WriteFile",
-            "WriteManagedRepo",
-            "WriteOwned",
-            "WriteScriptRepo",
-        ]
-    )
+    assert world["users"][admin]["privileges"] == FBI_PLAN_PRIVILEGES
     assert "system" in world["users"][admin]["groups"]
     assert world["users"][user]["privileges"] == []
     assert world["users"][user]["default_group"] == f"{RUN}-lab"

@@ -5,13 +5,11 @@
 
 from __future__ import annotations
 
-import glob
 import json
 import os
 import pwd
 import shutil
 import subprocess
-import tempfile
 
 import pytest
 from ansible_collections.bioimage.omero.plugins.module_utils import _backup_pg as pg
@@ -34,44 +32,11 @@ CREATE TABLE session (id bigint PRIMARY KEY);
 """
 
 
-def _bindir():
-    for candidate in sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True):
-        if os.path.exists(os.path.join(candidate, "initdb")):
-            return candidate
-    return None
-
-
 @pytest.fixture(scope="module")
-def cluster():
-    bindir = _bindir()
-    if bindir is None:
-        pytest.skip(
-            "SKIPPED: backup DB tests because the PostgreSQL server binaries are missing (apt install postgresql)"
-        )
-    prefix, user = [], pwd.getpwuid(os.geteuid()).pw_name
-    if os.geteuid() == 0:
-        prefix, user = ["runuser", "-u", "postgres", "--"], "postgres"
-    tmp = tempfile.mkdtemp(prefix="omero-backup-pg-")
-    os.chmod(tmp, 0o755)  # noqa: S103 - the server runs as another user
-    data, sock = os.path.join(tmp, "data"), os.path.join(tmp, "sock")
-    os.mkdir(sock)
-    if prefix:
-        account = pwd.getpwnam("postgres")
-        os.chown(tmp, account.pw_uid, account.pw_gid)
-        os.chown(sock, account.pw_uid, account.pw_gid)
-    subprocess.run(
-        [*prefix, f"{bindir}/initdb", "-D", data, "-U", user, "-A", "trust", "-E", "UTF8", "--no-sync"],
-        check=True,
-        capture_output=True,
-    )
-    opts = f"-c listen_addresses='' -c unix_socket_directories={sock} -c port=5432 -c fsync=off"
-    subprocess.run(
-        [*prefix, f"{bindir}/pg_ctl", "-D", data, "-o", opts, "-w", "-l", f"{tmp}/log", "start"],
-        check=True,
-        capture_output=True,
-    )
-    conn = {"login_host": sock, "login_port": 5432, "login_user": user, "pg_bin_dir": bindir}
-    admin = psycopg2.connect(host=sock, port=5432, user=user, dbname="postgres")
+def cluster(pg_server, pg_bindir):
+    """Databases omero (with FIXTURE) and emptydb in the throwaway cluster of tests/unit/conftest.py."""
+    sock, user = pg_server["host"], pg_server["user"]
+    admin = psycopg2.connect(**pg_server)
     admin.autocommit = True
     with admin.cursor() as cur:
         for db in ("omero", "emptydb"):
@@ -79,13 +44,7 @@ def cluster():
     admin.close()
     with psycopg2.connect(host=sock, port=5432, user=user, dbname="omero") as db, db.cursor() as cur:
         cur.execute(FIXTURE)
-    try:
-        yield conn
-    finally:
-        subprocess.run(
-            [*prefix, f"{bindir}/pg_ctl", "-D", data, "-m", "immediate", "stop"], check=False, capture_output=True
-        )
-        shutil.rmtree(tmp, ignore_errors=True)
+    return {"login_host": sock, "login_port": 5432, "login_user": user, "pg_bin_dir": pg_bindir}
 
 
 def opts(cluster, tmp_path, **values):
@@ -175,6 +134,8 @@ def test_corrupt_dump_fails_verify_and_drill(cluster, tmp_path):
         pg.perform(opts(cluster, tmp_path, action="verify"))
     with pytest.raises(store.BackupError, match="failed verification"):
         pg.perform(opts(cluster, tmp_path, action="drill"))
+    with pytest.raises(store.BackupError, match=r"failed verification, not restoring: .*sha256 mismatch"):
+        pg.perform(opts(cluster, tmp_path, action="restore", target_db="never_restored"))
     status = json.loads((tmp_path / "status.json").read_text())
     assert not status["verify"]["ok"] and not status["drill"]["ok"]
 

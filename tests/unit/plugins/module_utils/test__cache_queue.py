@@ -11,13 +11,9 @@ import threading
 import time
 
 import pytest
-import test__cache_pgfixture as pgfix
 from ansible_collections.bioimage.omero.plugins.module_utils import _cache_queue as q
 
-# The throwaway PostgreSQL cluster (per session) and a fresh database per test.
-pg_server = pgfix.pg_server
-fresh_db = pgfix.fresh_db
-psycopg2 = pgfix.psycopg2
+# fresh_db (tests/unit/conftest.py): a new database per test in a throwaway PostgreSQL cluster.
 
 
 @pytest.fixture

@@ -8,13 +8,10 @@ from __future__ import annotations
 import os
 
 import pytest
-import test__cache_pgfixture as pgfix
 from ansible_collections.bioimage.omero.plugins.module_utils import _cache_targets as ct
 
-# The throwaway PostgreSQL cluster (per session) and a fresh database per test.
-pg_server = pgfix.pg_server
-fresh_db = pgfix.fresh_db
-psycopg2 = pgfix.psycopg2
+# fresh_db (tests/unit/conftest.py): a new database per test in a throwaway PostgreSQL cluster.
+psycopg2 = pytest.importorskip("psycopg2", reason="psycopg2 is not installed in the test venv")
 
 FIXTURE = os.path.join(
     os.path.dirname(__file__), "..", "..", "..", "..", "molecule", "cache_regen", "files", "omero_fixture.sql"

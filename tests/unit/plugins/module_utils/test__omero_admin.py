@@ -15,27 +15,11 @@ from ansible_collections.bioimage.omero.plugins.module_utils._omero_admin import
     ensure_group,
     ensure_user,
 )
+from ansible_collections.bioimage.omero.tests.omero_privileges import FBI_PLAN_PRIVILEGES, OMERO_PRIVILEGES
 from ansible_collections.bioimage.omero.tests.unit.plugins.module_utils.omero_fake_admin import FakeAdmin
 
 NEW_PW = "Fr3sh-p4ssw0rd-for-jdoe"
 OLD_PW = "0ld-p4ssw0rd-of-jdoe"
-
-FBI_PRIVILEGES = [
-    "Chgrp",
-    "Chown",
-    "DeleteFile",
-    "DeleteManagedRepo",
-    "DeleteOwned",
-    "DeleteScriptRepo",
-    "ModifyGroup",
-    "ModifyGroupMembership",
-    "ModifyUser",
-    "Sudo",
-    "WriteFile",
-    "WriteManagedRepo",
-    "WriteOwned",
-    "WriteScriptRepo",
-]
 
 
 def jdoe(**kw):
@@ -87,30 +71,12 @@ def assert_no_secret(result, *secrets):
 
 
 def test_privilege_names_are_omeros_fifteen():
-    assert sorted(admin.PRIVILEGES) == sorted(
-        [
-            "Chgrp",
-            "Chown",
-            "DeleteFile",
-            "DeleteManagedRepo",
-            "DeleteOwned",
-            "DeleteScriptRepo",
-            "ModifyGroup",
-            "ModifyGroupMembership",
-            "ModifyUser",
-            "ReadSession",
-            "Sudo",
-            "WriteFile",
-            "WriteManagedRepo",
-            "WriteOwned",
-            "WriteScriptRepo",
-        ]
-    )
+    assert sorted(admin.PRIVILEGES) == OMERO_PRIVILEGES
 
 
 @pytest.mark.parametrize("preset", ["platform_admin", "group_admin"])
 def test_presets_resolve_to_the_fbi_plan_privileges(preset):
-    assert admin.resolve_admin("restricted", None, preset) == ("restricted", tuple(FBI_PRIVILEGES))
+    assert admin.resolve_admin("restricted", None, preset) == ("restricted", tuple(FBI_PLAN_PRIVILEGES))
     assert "ReadSession" not in admin.PRESETS[preset]
 
 
@@ -228,14 +194,14 @@ def test_create_restricted_admin_from_preset(fake, preset):
     result = ensure_user(fake, jdoe(admin_type="restricted", privilege_preset=preset, owner_of=["lab"]))
     calls = fake.write_calls()
     assert calls[0][0] == "create_restricted_system_user_with_password"
-    assert calls[0][1][1] == FBI_PRIVILEGES
+    assert calls[0][1][1] == FBI_PLAN_PRIVILEGES
     assert calls[1:] == [
         ("add_groups", ("jdoe", ["lab"])),
         ("set_default_group", ("jdoe", "lab")),
         ("add_group_owners", ("lab", ["jdoe"])),
     ]
     assert result["user"]["admin_type"] == "restricted"
-    assert fake.privileges["jdoe"] == set(FBI_PRIVILEGES)
+    assert fake.privileges["jdoe"] == set(FBI_PLAN_PRIVILEGES)
     assert_no_secret(result, NEW_PW)
 
 
@@ -407,12 +373,12 @@ def test_deactivate_and_reactivate(with_jdoe):
 def test_promote_sets_privileges_before_joining_system(with_jdoe):
     result = ensure_user(with_jdoe, jdoe(admin_type="restricted", privilege_preset="group_admin"))
     assert with_jdoe.write_calls() == [
-        ("set_admin_privileges", ("jdoe", FBI_PRIVILEGES)),
+        ("set_admin_privileges", ("jdoe", FBI_PLAN_PRIVILEGES)),
         ("add_groups", ("jdoe", ["system"])),
     ]
     assert result["diff"]["before"]["admin_type"] == "none"
-    assert result["diff"]["after"]["privileges"] == FBI_PRIVILEGES
-    assert admin.current_user(with_jdoe, "jdoe", with_jdoe.security_roles())["privileges"] == FBI_PRIVILEGES
+    assert result["diff"]["after"]["privileges"] == FBI_PLAN_PRIVILEGES
+    assert admin.current_user(with_jdoe, "jdoe", with_jdoe.security_roles())["privileges"] == FBI_PLAN_PRIVILEGES
 
 
 def test_change_privileges_of_restricted_admin(fake):
@@ -443,7 +409,7 @@ def test_demote_needs_a_default_group_other_than_system(fake):
 
 
 def test_admin_is_idempotent(fake):
-    fake.add_user("adm", ["lab", "system", "user"], privileges=FBI_PRIVILEGES, owner_of=["lab"])
+    fake.add_user("adm", ["lab", "system", "user"], privileges=FBI_PLAN_PRIVILEGES, owner_of=["lab"])
     result = ensure_user(
         fake,
         {

@@ -9,22 +9,17 @@ import json
 
 import pytest
 import yaml
-from ansible.module_utils.testing import patch_module_args
 from ansible_collections.bioimage.omero.plugins.doc_fragments.backup import ModuleDocFragment
 from ansible_collections.bioimage.omero.plugins.module_utils import _backup_pg as pg
 from ansible_collections.bioimage.omero.plugins.module_utils import _backup_restic as rs
 from ansible_collections.bioimage.omero.plugins.modules import omero_backup, omero_backup_data
+from ansible_collections.bioimage.omero.tests.unit.plugins.modules.module_runner import run_module
 
 SECRET = "module-S3cret-password"
 
 
 def run(module, capsys, check=False, diff=False, **args):
-    args = dict(args, _ansible_check_mode=check, _ansible_diff=diff)
-    with patch_module_args(args), pytest.raises(SystemExit) as exc:
-        module.main()
-    out = json.loads(capsys.readouterr().out)
-    out["rc"] = exc.value.code
-    return out
+    return run_module(module, dict(args, _ansible_check_mode=check, _ansible_diff=diff), capsys)
 
 
 def documented_options(module, fragments):

@@ -6,28 +6,11 @@
 from __future__ import annotations
 
 import csv
-import json
-import os
-import sys
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
 from ansible_collections.bioimage.omero.plugins.module_utils import _cache_queue as q
 from ansible_collections.bioimage.omero.plugins.modules import omero_cache_queue, omero_cache_status
-
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "module_utils"))
-import test__cache_pgfixture as pgfix
-
-pg_server = pgfix.pg_server
-fresh_db = pgfix.fresh_db
-
-
-def run_module(module, args, capsys):
-    with patch_module_args(args), pytest.raises(SystemExit) as exc:
-        module.main()
-    out = json.loads(capsys.readouterr().out)
-    out["rc"] = exc.value.code
-    return out
+from ansible_collections.bioimage.omero.tests.unit.plugins.modules.module_runner import run_module
 
 
 @pytest.fixture
@@ -92,3 +75,6 @@ def test_status_and_report(ops, fresh_db, tmp_path, capsys):
     assert not again["changed"]
     missing = run_module(omero_cache_status, dict(ops, run="nope"), capsys)
     assert missing["failed"] and "does not exist" in missing["msg"]
+    nowhere = str(tmp_path / "no-such-dir" / "r.csv")
+    out = run_module(omero_cache_status, dict(ops, run="r", report_dest=nowhere), capsys)
+    assert out["failed"] and f"directory {tmp_path / 'no-such-dir'} of report_dest does not exist" in out["msg"]

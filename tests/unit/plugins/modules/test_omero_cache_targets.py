@@ -5,35 +5,21 @@
 
 from __future__ import annotations
 
-import json
 import os
-import sys
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
 from ansible_collections.bioimage.omero.plugins.modules import omero_cache_targets
+from ansible_collections.bioimage.omero.tests.unit.plugins.modules.module_runner import run_module
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "module_utils"))
-import test__cache_pgfixture as pgfix
-
-pg_server = pgfix.pg_server
-fresh_db = pgfix.fresh_db
+psycopg2 = pytest.importorskip("psycopg2", reason="psycopg2 is not installed in the test venv")
 FIXTURE = os.path.join(
     os.path.dirname(__file__), "..", "..", "..", "..", "molecule", "cache_regen", "files", "omero_fixture.sql"
 )
 
 
-def run_module(module, args, capsys):
-    with patch_module_args(args), pytest.raises(SystemExit) as exc:
-        module.main()
-    out = json.loads(capsys.readouterr().out)
-    out["rc"] = exc.value.code
-    return out
-
-
 @pytest.fixture
 def omero_db(fresh_db):
-    conn = pgfix.psycopg2.connect(**fresh_db)
+    conn = psycopg2.connect(**fresh_db)
     with conn, conn.cursor() as cur, open(FIXTURE) as fh:
         cur.execute(fh.read())
     conn.close()
@@ -57,6 +43,11 @@ def test_check_mode_does_not_write(omero_db, tmp_path, capsys):
     out = run_module(omero_cache_targets, dict(omero_db, dest=str(dest), _ansible_check_mode=True), capsys)
     assert out["changed"] and not dest.exists()
     assert out["counts"]["fileset"] == 34
+
+
+def test_dest_in_a_missing_directory_fails_clearly(omero_db, tmp_path, capsys):
+    out = run_module(omero_cache_targets, dict(omero_db, dest=str(tmp_path / "no-such-dir" / "ids.txt")), capsys)
+    assert out["failed"] and f"directory {tmp_path / 'no-such-dir'} of dest does not exist" in out["msg"]
 
 
 def test_bad_database_fails_clearly(omero_db, capsys):

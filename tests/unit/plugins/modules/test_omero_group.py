@@ -5,30 +5,15 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
-from ansible.module_utils.testing import patch_module_args
 from ansible_collections.bioimage.omero.plugins.modules import omero_group
-from ansible_collections.bioimage.omero.tests.unit.plugins.module_utils.omero_fake_admin import (
-    ROOT_PASSWORD,
-    FakeAdmin,
-    FakeSession,
-)
+from ansible_collections.bioimage.omero.tests.unit.plugins.module_utils.omero_fake_admin import ROOT_PASSWORD, FakeAdmin
+from ansible_collections.bioimage.omero.tests.unit.plugins.modules.module_runner import run_with_fake_admin
 
 
 def run_module(args, capsys, fake=None, error=None, check=False, diff=False):
-    session = FakeSession(fake, error=error)
-    args = dict(args, login_password=ROOT_PASSWORD, _ansible_check_mode=check, _ansible_diff=diff)
-    with patch_module_args(args), pytest.raises(SystemExit) as exc:
-        module = omero_group.AnsibleModule(argument_spec=omero_group.argument_spec(), supports_check_mode=True)
-        omero_group.run(module, session)
-    raw = capsys.readouterr().out
-    assert ROOT_PASSWORD not in raw
-    out = json.loads(raw)
-    out["rc"] = exc.value.code
-    out["session"] = session
-    return out
+    args = dict(args, login_password=ROOT_PASSWORD)
+    return run_with_fake_admin(omero_group, args, capsys, fake, error, check, diff, secrets=[ROOT_PASSWORD])
 
 
 @pytest.fixture

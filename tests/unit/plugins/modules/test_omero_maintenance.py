@@ -9,8 +9,8 @@ import json
 import os
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
 from ansible_collections.bioimage.omero.plugins.modules import omero_maintenance
+from ansible_collections.bioimage.omero.tests.unit.plugins.modules.module_runner import run_module
 
 
 def run(capsys, tmp_path, check=False, diff=False, **args):
@@ -22,11 +22,7 @@ def run(capsys, tmp_path, check=False, diff=False, **args):
         _ansible_diff=diff,
     )
     (tmp_path / "www").mkdir(exist_ok=True)
-    with patch_module_args(args), pytest.raises(SystemExit) as exc:
-        omero_maintenance.main()
-    out = json.loads(capsys.readouterr().out)
-    out["rc"] = exc.value.code
-    return out
+    return run_module(omero_maintenance, args, capsys)
 
 
 def files(tmp_path):
@@ -127,8 +123,6 @@ def test_bad_input_fails_clearly(capsys, tmp_path, args, message):
 
 def test_missing_directory_fails(capsys, tmp_path):
     args = dict(state="on", flag=str(tmp_path / "nodir" / "f.flag"), page=str(tmp_path / "p.html"))
-    with patch_module_args(args), pytest.raises(SystemExit):
-        omero_maintenance.main()
-    out = json.loads(capsys.readouterr().out)
+    out = run_module(omero_maintenance, args, capsys)
     assert out["failed"]
     assert "does not exist" in out["msg"]

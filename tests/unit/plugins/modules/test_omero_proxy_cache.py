@@ -6,15 +6,14 @@
 from __future__ import annotations
 
 import http.server
-import json
 import os
 import threading
 import typing
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
 from ansible_collections.bioimage.omero.plugins.module_utils import _proxy_cache as pc
 from ansible_collections.bioimage.omero.plugins.modules import omero_proxy_cache
+from ansible_collections.bioimage.omero.tests.unit.plugins.modules.module_runner import run_module
 
 KEYS = [
     "/webgateway/render_thumbnail/1/",
@@ -42,12 +41,7 @@ def cache(tmp_path):
 
 
 def run(capsys, check=False, **args):
-    args = dict(args, _ansible_check_mode=check)
-    with patch_module_args(args), pytest.raises(SystemExit) as exc:
-        omero_proxy_cache.main()
-    out = json.loads(capsys.readouterr().out)
-    out["rc"] = exc.value.code
-    return out
+    return run_module(omero_proxy_cache, dict(args, _ansible_check_mode=check), capsys)
 
 
 def remaining(paths):

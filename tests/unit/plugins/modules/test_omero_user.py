@@ -8,34 +8,19 @@ The OMERO side is the recording fake of tests/unit/plugins/module_utils/omero_fa
 
 from __future__ import annotations
 
-import json
-
 import pytest
-from ansible.module_utils.testing import patch_module_args
 from ansible_collections.bioimage.omero.plugins.module_utils import _omero_connection
 from ansible_collections.bioimage.omero.plugins.modules import omero_user
-from ansible_collections.bioimage.omero.tests.unit.plugins.module_utils.omero_fake_admin import (
-    ROOT_PASSWORD,
-    FakeAdmin,
-    FakeSession,
-)
+from ansible_collections.bioimage.omero.tests.unit.plugins.module_utils.omero_fake_admin import ROOT_PASSWORD, FakeAdmin
+from ansible_collections.bioimage.omero.tests.unit.plugins.modules import module_runner
 
 USER_PW = "Us3r-pw-never-shown"
 
 
 def run_module(args, capsys, fake=None, error=None, check=False, diff=False):
-    session = FakeSession(fake, error=error)
-    args = dict(args, _ansible_check_mode=check, _ansible_diff=diff)
-    with patch_module_args(args), pytest.raises(SystemExit) as exc:
-        module = omero_user.AnsibleModule(argument_spec=omero_user.argument_spec(), supports_check_mode=True)
-        omero_user.run(module, session)
-    raw = capsys.readouterr().out
-    for secret in (ROOT_PASSWORD, USER_PW):
-        assert secret not in raw, "a password leaked into the module output"
-    out = json.loads(raw)
-    out["rc"] = exc.value.code
-    out["session"] = session
-    return out
+    return module_runner.run_with_fake_admin(
+        omero_user, args, capsys, fake, error, check, diff, secrets=[ROOT_PASSWORD, USER_PW]
+    )
 
 
 @pytest.fixture
@@ -176,8 +161,6 @@ def test_password_option_is_no_log():
 def test_without_omero_py_the_module_says_so(capsys, monkeypatch):
     monkeypatch.setattr(_omero_connection, "HAS_OMERO", False)
     monkeypatch.setattr(_omero_connection, "OMERO_IMPORT_ERROR", "ImportError: No module named 'omero'")
-    with patch_module_args(base()), pytest.raises(SystemExit) as exc:
-        omero_user.main()
-    out = json.loads(capsys.readouterr().out)
-    assert exc.value.code == 1
+    out = module_runner.run_module(omero_user, base(), capsys)
+    assert out["rc"] == 1
     assert "omero-py" in out["msg"]
