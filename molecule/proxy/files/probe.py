@@ -2,8 +2,8 @@
 
 usage: probe '[{"url": "http://proxy-proxy/x", "method": "HEAD", "headers": {"Cookie": "a=b"},
                 "curl": ["--tlsv1.2"], "sleep": 2}, ...]'
-Each result: url, rc (curl's exit code), status, headers (lower-case names; repeated ones
-joined by ", "), body.
+Each result: url, rc (curl's exit code), status, http_version (HTTP/1.1, HTTP/2), headers
+(lower-case names; repeated ones joined by ", "), body.
 """
 
 import json
@@ -25,11 +25,11 @@ def probe(request):
     argv += request.get("curl", [])
     argv.append(request["url"])
     proc = subprocess.run(argv, capture_output=True, text=True, check=False)
-    headers, status = {}, None
+    headers, status, version = {}, None, None
     raw_headers = proc.stderr if request.get("method") != "HEAD" else proc.stdout
     for line in raw_headers.splitlines():
         if line.startswith("HTTP/"):
-            status = int(line.split()[1])
+            version, status = line.split()[0], int(line.split()[1])
             headers = {}
         elif ":" in line:
             name, value = line.split(":", 1)
@@ -40,6 +40,7 @@ def probe(request):
         "url": request["url"],
         "rc": proc.returncode,
         "status": status,
+        "http_version": version,
         "headers": headers,
         "body": body,
         "error": proc.stderr.strip() if proc.returncode else "",
