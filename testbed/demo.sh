@@ -43,7 +43,8 @@ cat <<MSG
 
 ==> The demo platform is up ($SECONDS s).
 
-  Open   http://127.0.0.1:8080/webclient/     (OMERO.web through the caching proxy)
+  Open   http://127.0.0.1:8080/webclient/     (OMERO.web through the caching proxy; its login
+                                               page is refused there on purpose, see the docs)
          https://127.0.0.1:8443/webclient/    (self-signed certificate:
                                                $TESTBED_CACHE/demo/secrets/tls.crt)
          http://127.0.0.1:8080/api/           (the JSON API; a second request shows
