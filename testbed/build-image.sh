@@ -22,11 +22,13 @@ if [ ! -s "$TESTBED_SSH_KEY" ]; then
   ssh-keygen -q -t ed25519 -N '' -C bioimage-omero-testbed -f "$TESTBED_SSH_KEY"
 fi
 recipe=$(cat "$here/image-recipe.sh" "$TESTBED_SSH_KEY.pub" "${extra_cas[@]}"; echo "$suite $mirror $security_mirror $packages")
-stamp="$TESTBED_CACHE/image-$suite.recipe"
 want=$(printf '%s' "$recipe" | sha256sum | cut -c1-16)
 log() { printf '==> [%4ss] image %s: %s\n' "$SECONDS" "$suite" "$*"; }
 
-if podman image exists "$image" && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
+# The image carries its recipe hash as a label: images are shared by every test-bed cache
+# (and SSH key) on this machine, so the image itself says what it was built from.
+have=$(podman image inspect --format '{{ index .Config.Labels "recipe" }}' "$image" 2>/dev/null || true)
+if [ "$have" = "$want" ]; then
   log "up to date ($image)"
   exit 0
 fi
@@ -67,5 +69,4 @@ old=$(podman image inspect --format '{{.Id}}' "$image" 2>/dev/null || true)
 podman tag "$candidate" "$image" && podman untag "$candidate" "$candidate"
 # The previous build goes unless a container still uses it.
 [ -z "$old" ] || podman image rm "$old" >/dev/null 2>&1 || true
-echo "$want" > "$stamp"
 log "systemd is running in $image"
