@@ -20,6 +20,9 @@ from typing import Any, Dict, Iterator, List, Optional
 from ansible_collections.bioimage.omero.plugins.module_utils._backup_options import Options
 from ansible_collections.bioimage.omero.plugins.module_utils._backup_store import BackupError
 
+# sql is re-exported for the catalogue and swap code (one guarded psycopg2 import).
+__all__ = ["PSYCOPG2_IMPORT_ERROR", "client_env", "connect", "cursor", "popen", "program", "psycopg2", "run", "sql"]
+
 PSYCOPG2_IMPORT_ERROR: Optional[str]
 try:
     import psycopg2
