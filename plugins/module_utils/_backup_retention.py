@@ -12,8 +12,9 @@ independently and a backup kept by several rules is kept once.
 * ``keep_monthly = K``: the same per calendar month.
 
 Whatever the settings, the newest good backup is always kept. Backups that are not
-good (failed sanity, incomplete) are never counted and never selected here: the caller
-decides what to do with them.
+good (failed sanity, incomplete) are never counted and never selected by
+``plan_retention``; ``plan_failed_retention`` decides about them on its own rule: the
+newest one is kept for diagnosis, older ones go once they are older than a maximum age.
 """
 
 from __future__ import annotations
@@ -108,3 +109,29 @@ def plan_retention(
     keep = [n for n in names if n in reasons]
     delete = [n for n in names if n not in reasons]
     return RetentionPlan(keep=keep, delete=delete, reasons=reasons)
+
+
+class FailedPoint(NamedTuple):
+    """A set that is not good, as retention sees it: ``created`` from its manifest, or
+    the time its directory was last modified when it has no readable manifest."""
+
+    name: str
+    created: datetime.datetime
+
+
+def plan_failed_retention(
+    points: Iterable[FailedPoint], now: datetime.datetime, max_age_days: int
+) -> Tuple[List[str], List[str]]:
+    """(keep, delete) for the sets that are not good, both newest first.
+
+    The newest one is always kept (the evidence of the latest failure); each older one is
+    deleted once it is more than ``max_age_days`` old, so a burst of failures stays
+    readable for that long.
+    """
+    if not isinstance(max_age_days, int) or isinstance(max_age_days, bool) or max_age_days < 0:
+        raise ValueError(f"failed_max_age_days must be an integer >= 0, got {max_age_days!r}")
+    ordered = sorted(points, key=lambda p: (_as_utc(p.created), p.name), reverse=True)
+    limit = _as_utc(now) - datetime.timedelta(days=max_age_days)
+    keep = [p.name for i, p in enumerate(ordered) if i == 0 or _as_utc(p.created) > limit]
+    delete = [p.name for p in ordered if p.name not in keep]
+    return keep, delete

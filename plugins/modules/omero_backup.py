@@ -7,7 +7,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: omero_backup
-short_description: Dump, verify, drill, prune and restore OMERO database backups
+short_description: Dump, verify, drill, prune and safely restore OMERO database backups
 version_added: 0.1.0
 description:
   - Runs on the PostgreSQL node. Keeps a store of backup sets of the OMERO database in O(backup_dir).
@@ -21,9 +21,20 @@ description:
   - V(drill) restores a backup into the scratch database O(scratch_db), compares every table's row count
     and the OMERO schema version with the manifest, then drops the scratch database.
   - V(prune) applies grandfather-father-son retention (O(keep_daily), O(keep_weekly), O(keep_monthly));
-    the newest good backup is never deleted, whatever the settings.
-  - V(restore) restores a backup into O(target_db) on a clean server (refuses a database that already has
-    tables unless O(force=true)) and checks row counts and schema version against the manifest.
+    the newest good backup is never deleted, whatever the settings. Sets that are not good (failed or
+    incomplete) never count as backups; the newest one is kept for diagnosis, older ones are deleted once
+    older than O(failed_max_age_days).
+  - V(restore) restores a backup into a NEW database O(target_db) (default C(<database>_restored_<UTC stamp>))
+    and checks row counts and schema version against the manifest. It never touches the live database
+    O(database); on any failure it drops only the database it created and says the live one is untouched.
+    A copy that passed is marked as verified (a database comment).
+  - V(swap) puts a verified restored copy O(target_db) live. It renames O(database) to O(set_aside_db) (default
+    C(<database>_before_restore_<UTC stamp>)) and O(target_db) to O(database) in one transaction, so either both
+    renames happen or none. Stop every OMERO server first (C(playbooks/restore.yml) does); other sessions on
+    these databases are refused, or ended with O(terminate_sessions=true).
+  - V(swap_back) undoes a restore. It renames O(database) to C(<database>_rolled_back_<UTC stamp>) and the set-aside
+    database (O(set_aside_db), default the newest C(<database>_before_restore_*)) back to O(database).
+  - V(cleanup) drops the databases V(swap) and V(swap_back) set aside once older than O(set_aside_keep_days).
   - V(list) returns the backup sets.
   - Every action takes an exclusive lock on the store, so timers and playbooks never overlap.
 author:
@@ -38,13 +49,13 @@ attributes:
     description: Nothing is written or deleted; the result says what would happen.
   diff_mode:
     support: partial
-    description: V(prune) returns the list of good backups before and after.
+    description: V(prune) returns the list of good backups before and after, V(cleanup) the set-aside databases.
 options:
   action:
     description:
       - What to do.
     type: str
-    choices: [dump, verify, drill, prune, restore, list]
+    choices: [dump, verify, drill, prune, restore, swap, swap_back, cleanup, list]
     default: dump
   backup_dir:
     description:
@@ -88,13 +99,33 @@ options:
     type: str
   target_db:
     description:
-      - Database to restore into for V(restore). Defaults to O(database).
+      - For V(restore), the new database to restore into; it must not exist.
+        Defaults to C(<database>_restored_<UTC stamp>).
+      - For V(swap), the verified restored database to put live (required).
     type: str
-  force:
+  set_aside_db:
     description:
-      - For V(restore), replace O(target_db) even when it already holds tables.
+      - For V(swap), the name the live database is renamed to. Defaults to C(<database>_before_restore_<UTC stamp>).
+      - For V(swap_back), the set-aside database to bring back. Defaults to the newest C(<database>_before_restore_*).
+    type: str
+  set_aside_keep_days:
+    description:
+      - For V(cleanup), drop set-aside databases (C(<database>_before_restore_*), C(<database>_rolled_back_*))
+        at least this many days old; V(0) drops them all.
+    type: int
+    default: 7
+  terminate_sessions:
+    description:
+      - For V(swap) and V(swap_back), end the other sessions connected to the databases being renamed
+        instead of refusing. Only once OMERO is stopped on every node.
     type: bool
     default: false
+  failed_max_age_days:
+    description:
+      - For V(prune), delete sets that are not good (failed or incomplete) once older than this many days;
+        the newest of them is always kept for diagnosis.
+    type: int
+    default: 14
   no_owner:
     description:
       - Restore without object owners and privileges (C(pg_restore --no-owner --no-privileges)), for
@@ -159,11 +190,27 @@ EXAMPLES = r"""
   become: true
   become_user: postgres
 
-- name: Restore a chosen backup onto a freshly installed server
+- name: Restore a chosen backup into a new database (the live one is untouched)
   bioimage.omero.omero_backup:
     action: restore
     backup_dir: /var/backups/omero/db
     backup: omero-20261121T013000Z
+  become: true
+  become_user: postgres
+  register: restored
+
+- name: With OMERO stopped everywhere, put the restored copy live (the old one is set aside)
+  bioimage.omero.omero_backup:
+    action: swap
+    backup_dir: /var/backups/omero/db
+    target_db: "{{ restored.target_db }}"
+  become: true
+  become_user: postgres
+
+- name: Roll the restore back (the newest set-aside database goes live again)
+  bioimage.omero.omero_backup:
+    action: swap_back
+    backup_dir: /var/backups/omero/db
   become: true
   become_user: postgres
 """
@@ -174,8 +221,8 @@ msg:
   returned: always
   type: str
 backup:
-  description: Name of the backup set dumped, verified, drilled or restored.
-  returned: when action is dump, verify, drill or restore
+  description: Name of the backup set dumped, verified, drilled, restored or swapped in.
+  returned: when action is dump, verify, drill, restore or swap
   type: str
   sample: omero-20261121T013000Z
 path:
@@ -237,16 +284,33 @@ mismatches:
   type: list
   elements: str
 target_db:
-  description: Database restored into.
-  returned: when action is restore
+  description: The new database restored into (V(restore)), or the one put live (V(swap)).
+  returned: when action is restore or swap
   type: str
-replaced:
-  description: Whether a non-empty database was replaced (O(force=true)).
-  returned: when action is restore
-  type: bool
+  sample: omero_restored_20261207_093000
+set_aside_db:
+  description:
+    - The database set aside by V(swap) (null when there was no live database), or brought back by V(swap_back).
+  returned: when action is swap or swap_back
+  type: str
+  sample: omero_before_restore_20261207_094500
+rolled_back_db:
+  description: The database V(swap_back) took out of service (the restored one).
+  returned: when action is swap_back
+  type: str
+ended_sessions:
+  description: Sessions ended by O(terminate_sessions) before the renames.
+  returned: when action is swap or swap_back, outside check mode
+  type: list
+  elements: str
+dropped:
+  description: Set-aside databases dropped (or that would be, in check mode).
+  returned: when action is cleanup
+  type: list
+  elements: str
 kept:
-  description: Good backups kept, newest first.
-  returned: when action is prune
+  description: Good backups kept, newest first (V(prune)); set-aside databases kept (V(cleanup)).
+  returned: when action is prune or cleanup
   type: list
   elements: str
 deleted:
@@ -259,7 +323,14 @@ reasons:
   returned: when action is prune
   type: dict
 not_good:
-  description: Sets without a good manifest; never counted, never deleted by prune.
+  description:
+    - Sets without a good manifest that are kept (the newest, and those younger than O(failed_max_age_days)).
+    - They never count as backups.
+  returned: when action is prune
+  type: list
+  elements: str
+deleted_not_good:
+  description: Sets without a good manifest deleted for their age (or that would be, in check mode).
   returned: when action is prune
   type: list
   elements: str
@@ -305,9 +376,12 @@ def argument_spec() -> dict:
         keep_daily=dict(type="int", default=7),
         keep_weekly=dict(type="int", default=4),
         keep_monthly=dict(type="int", default=6),
+        failed_max_age_days=dict(type="int", default=14),
         scratch_db=dict(type="str"),
         target_db=dict(type="str"),
-        force=dict(type="bool", default=False),
+        set_aside_db=dict(type="str"),
+        set_aside_keep_days=dict(type="int", default=7),
+        terminate_sessions=dict(type="bool", default=False),
         no_owner=dict(type="bool", default=False),
         owner=dict(type="str"),
         group=dict(type="str"),

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import pwd
@@ -13,6 +14,8 @@ import subprocess
 
 import pytest
 from ansible_collections.bioimage.omero.plugins.module_utils import _backup_pg as pg
+from ansible_collections.bioimage.omero.plugins.module_utils import _backup_pg_catalogue as catalogue
+from ansible_collections.bioimage.omero.plugins.module_utils import _backup_pg_client as client
 from ansible_collections.bioimage.omero.plugins.module_utils import _backup_store as store
 
 psycopg2 = pytest.importorskip("psycopg2", reason="psycopg2 is not installed in the test venv")
@@ -99,21 +102,24 @@ def test_verify_drill_and_restore(cluster, tmp_path):
     assert query(cluster, "SELECT count(*) FROM pg_database WHERE datname = 'omero_drill'", "postgres") == [(0,)]
 
     restored = pg.perform(opts(cluster, tmp_path, action="restore", target_db="restored"))
-    assert restored["changed"] and restored["total_rows"] == 6004 and not restored["replaced"]
+    assert restored["changed"] and restored["total_rows"] == 6004 and restored["target_db"] == "restored"
     same = (
         "SELECT md5(string_agg(i.id || i.name || p.sizex, ',' ORDER BY i.id))"
         " FROM image i JOIN pixels p ON p.image = i.id"
     )
     assert query(cluster, same, "restored") == query(cluster, same, "omero")
 
-    with pytest.raises(store.BackupError, match="already holds 5 tables"):
+    with pytest.raises(store.BackupError, match="already exists: a restore writes into a new database only"):
         pg.perform(opts(cluster, tmp_path, action="restore", target_db="restored"))
-    again = pg.perform(opts(cluster, tmp_path, action="restore", target_db="restored", force=True))
-    assert again["replaced"]
+    drop(cluster, "restored")
+
+
+def drop(cluster, *names):
     admin = psycopg2.connect(host=cluster["login_host"], port=5432, user=cluster["login_user"], dbname="postgres")
     admin.autocommit = True
     with admin.cursor() as cur:
-        cur.execute("DROP DATABASE restored")
+        for name in names:
+            cur.execute(f'DROP DATABASE IF EXISTS "{name}"')
     admin.close()
 
 
@@ -134,7 +140,10 @@ def test_corrupt_dump_fails_verify_and_drill(cluster, tmp_path):
         pg.perform(opts(cluster, tmp_path, action="verify"))
     with pytest.raises(store.BackupError, match="failed verification"):
         pg.perform(opts(cluster, tmp_path, action="drill"))
-    with pytest.raises(store.BackupError, match=r"failed verification, not restoring: .*sha256 mismatch"):
+    with pytest.raises(
+        store.BackupError,
+        match=r"failed verification, not restoring \(the live database omero is untouched\): .*sha256 mismatch",
+    ):
         pg.perform(opts(cluster, tmp_path, action="restore", target_db="never_restored"))
     status = json.loads((tmp_path / "status.json").read_text())
     assert not status["verify"]["ok"] and not status["drill"]["ok"]
@@ -191,6 +200,34 @@ def test_prune_on_real_sets(cluster, tmp_path):
     assert not pg.perform(opts(cluster, tmp_path, action="prune"))["changed"]
 
 
+def test_prune_keeps_the_newest_failed_set_and_removes_older_ones_past_their_age(cluster, tmp_path):
+    first = pg.perform(opts(cluster, tmp_path, action="dump"))
+    source = tmp_path / "store" / first["backup"]
+    now = store.utcnow()
+    for days, status in ((40, "failed"), (20, "failed"), (3, "failed"), (1, None)):
+        name = store.set_name("omero", now - datetime.timedelta(days=days))
+        shutil.copytree(source, tmp_path / "store" / name)
+        manifest_path = tmp_path / "store" / name / "manifest.json"
+        if status is None:  # incomplete: no readable manifest; its age is the directory's
+            manifest_path.unlink()
+            stamp = (now - datetime.timedelta(days=days)).timestamp()
+            os.utime(tmp_path / "store" / name, (stamp, stamp))
+        else:
+            manifest = json.loads(manifest_path.read_text())
+            manifest.update(created=store.format_time(now - datetime.timedelta(days=days)), status=status, name=name)
+            manifest_path.write_text(json.dumps(manifest))
+    names = sorted(n for n in os.listdir(tmp_path / "store") if not n.startswith("."))
+    pruned = pg.perform(opts(cluster, tmp_path, action="prune", failed_max_age_days=14))
+    assert pruned["kept"] == [first["backup"]] and pruned["deleted"] == []
+    assert pruned["not_good"] == [names[3], names[2]]  # the incomplete one (newest) and the 3-day-old one
+    assert pruned["deleted_not_good"] == [names[1], names[0]]
+    assert sorted(os.listdir(tmp_path / "store")) == sorted([".lock", first["backup"], names[2], names[3]])
+    assert pg.perform(opts(cluster, tmp_path, action="list"))["newest_good"] == first["backup"]
+    again = pg.perform(opts(cluster, tmp_path, action="prune", failed_max_age_days=0))
+    assert again["deleted_not_good"] == [names[2]]
+    assert sorted(os.listdir(tmp_path / "store")) == sorted([".lock", first["backup"], names[3]])
+
+
 def test_owner_option_chowns_the_set(cluster, tmp_path):
     if os.geteuid() != 0:
         pytest.skip("SKIPPED: chown test because it needs root")
@@ -213,8 +250,8 @@ def test_the_password_travels_in_the_environment_only(cluster, tmp_path, monkeyp
         seen.append((list(argv), kwargs.get("env", {})))
         return real_run(argv, *args, check=check, **kwargs)
 
-    monkeypatch.setattr(pg.subprocess, "Popen", popen)
-    monkeypatch.setattr(pg.subprocess, "run", run)
+    monkeypatch.setattr(client.subprocess, "Popen", popen)
+    monkeypatch.setattr(client.subprocess, "run", run)
     for action in ("dump", "verify", "drill"):
         result = pg.perform(opts(cluster, tmp_path, action=action, login_password=SECRET))
         assert SECRET not in json.dumps(result)
@@ -230,7 +267,7 @@ def test_the_password_travels_in_the_environment_only(cluster, tmp_path, monkeyp
 def test_client_env_replaces_inherited_settings(monkeypatch):
     monkeypatch.setenv("PGPASSWORD", "inherited")
     monkeypatch.setenv("PGHOST", "elsewhere")
-    env = pg.client_env(pg.make_options({"backup_dir": "/x", "passfile": "/etc/omero-backup/pgpass"}))
+    env = client.client_env(pg.make_options({"backup_dir": "/x", "passfile": "/etc/omero-backup/pgpass"}))
     assert "PGPASSWORD" not in env and "PGHOST" not in env
     assert env["PGPASSFILE"] == "/etc/omero-backup/pgpass" and env["PGPORT"] == "5432"
 
@@ -244,7 +281,7 @@ def test_toc_parsing():
 3347; 0 16390 SEQUENCE SET public seq_image omero
 3348; 0 16399 TABLE DATA public Odd Name omero
 """
-    assert pg.toc_table_data(toc) == ["public.image", "public.dbpatch", "public.Odd Name"]
+    assert catalogue.toc_table_data(toc) == ["public.image", "public.dbpatch", "public.Odd Name"]
 
 
 @pytest.mark.parametrize(
@@ -258,6 +295,10 @@ def test_toc_parsing():
         ({"backup_dir": "/x", "min_size_ratio": 2}, "min_size_ratio must be between 0 and 1"),
         ({"backup_dir": "/x", "keep_daily": -1}, "keep_daily must be >= 0"),
         ({"backup_dir": "/x", "scratch_db": "omero"}, "scratch_db must differ"),
+        ({"backup_dir": "/x", "target_db": "omero"}, "target_db must differ"),
+        ({"backup_dir": "/x", "set_aside_db": "postgres"}, "set_aside_db must differ"),
+        ({"backup_dir": "/x", "failed_max_age_days": -1}, "failed_max_age_days must be >= 0"),
+        ({"backup_dir": "/x", "set_aside_keep_days": -2}, "set_aside_keep_days must be >= 0"),
         ({"backup_dir": "/x", "bogus": 1}, "unknown option"),
     ],
 )

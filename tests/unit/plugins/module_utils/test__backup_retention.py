@@ -12,6 +12,8 @@ import random
 import pytest
 from ansible_collections.bioimage.omero.plugins.module_utils._backup_retention import (
     BackupPoint,
+    FailedPoint,
+    plan_failed_retention,
     plan_retention,
 )
 
@@ -166,3 +168,36 @@ def test_bad_settings_are_refused(bad):
 def test_duplicate_names_are_refused():
     with pytest.raises(ValueError, match="unique"):
         plan_retention([point("2026-01-01T00:00"), point("2026-01-01T00:00")], 1, 1, 1)
+
+
+# ---------------------------------------------------------------- sets that are not good
+
+NOW = at("2026-08-20T12:00")
+
+
+def failed(text):
+    return FailedPoint("omero-" + text.replace("-", "").replace(":", ""), at(text))
+
+
+def test_the_newest_failed_set_is_kept_whatever_its_age():
+    keep, delete = plan_failed_retention([failed("2025-01-01T00:00")], NOW, 0)
+    assert keep == ["omero-20250101T0000"] and delete == []
+
+
+def test_older_failed_sets_go_once_past_the_age():
+    points = [failed(t) for t in ("2026-08-19T01:30", "2026-08-10T01:30", "2026-08-06T12:01", "2026-08-01T01:30")]
+    keep, delete = plan_failed_retention(points, NOW, 14)
+    assert keep == ["omero-20260819T0130", "omero-20260810T0130", "omero-20260806T1201"]
+    assert delete == ["omero-20260801T0130"]
+    keep, delete = plan_failed_retention(points, NOW, 0)
+    assert keep == ["omero-20260819T0130"] and len(delete) == 3
+
+
+def test_no_failed_sets_nothing_to_do():
+    assert plan_failed_retention([], NOW, 14) == ([], [])
+
+
+@pytest.mark.parametrize("bad", [-1, True, 1.5, "3"])
+def test_failed_age_must_be_a_non_negative_integer(bad):
+    with pytest.raises(ValueError, match="failed_max_age_days must be an integer >= 0"):
+        plan_failed_retention([failed("2026-08-19T01:30")], NOW, bad)
