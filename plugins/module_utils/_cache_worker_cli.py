@@ -16,7 +16,7 @@ import signal
 import sys
 from typing import Any, Dict, List
 
-from ._cache_worker import Worker
+from ansible_collections.bioimage.omero.plugins.module_utils._cache_worker import Worker
 
 USAGE = "usage: omero-cache-regen-worker SLOT CONFIG\n"
 

@@ -113,6 +113,7 @@ import traceback
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.bioimage.omero.plugins.module_utils import _cache_module as cm
 from ansible_collections.bioimage.omero.plugins.module_utils import _cache_queue as cq
+from ansible_collections.bioimage.omero.plugins.module_utils import _cache_schema as cache_schema
 
 STATE_WORDS = {"running": "started", "stopped": "stopped", None: None}
 
@@ -132,7 +133,7 @@ def load_targets(module):
 
 
 def main():
-    spec = cq.db_argument_spec()
+    spec = cm.db_argument_spec()
     spec.update(
         run={"type": "str", "required": True},
         state={"type": "str", "choices": ["started", "stopped"], "default": "started"},
@@ -158,10 +159,10 @@ def main():
     result = {"run": p["run"], "created": False, "added": 0}
     try:
         if not module.check_mode:
-            cq.ensure_schema(conn)
+            cache_schema.ensure_schema(conn)
         with conn.cursor() as cur:
             if module.check_mode:
-                cur.execute(cq.SCHEMA_SQL)
+                cur.execute(cache_schema.SCHEMA_SQL)
             if p["state"] == "started":
                 res = cq.start_run(cur, p["run"], targets, p["max_attempts"], p["lease_seconds"])
                 result.update(created=res["created"], added=res["added"])

@@ -144,7 +144,6 @@ import traceback
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.bioimage.omero.plugins.module_utils import _cache_module as cm
-from ansible_collections.bioimage.omero.plugins.module_utils import _cache_queue as cq
 from ansible_collections.bioimage.omero.plugins.module_utils import _cache_targets as ct
 
 try:
@@ -187,7 +186,7 @@ def list_with_hql(module):
 
 
 def main():
-    spec = cq.db_argument_spec()
+    spec = cm.db_argument_spec()
     spec["login_db"] = {"type": "str", "default": "omero"}
     spec.update(
         kinds={"type": "list", "elements": "str", "choices": list(ct.KINDS), "default": ["fileset"]},

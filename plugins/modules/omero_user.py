@@ -201,11 +201,9 @@ password_changed:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.bioimage.omero.plugins.module_utils._omero_admin import (
-    OmeroInputError,
-    ensure_user,
-    resolve_admin,
-)
+from ansible_collections.bioimage.omero.plugins.module_utils._omero_admin import OmeroInputError
+from ansible_collections.bioimage.omero.plugins.module_utils._omero_admin_privileges import resolve_admin
+from ansible_collections.bioimage.omero.plugins.module_utils._omero_admin_user import ensure_user
 from ansible_collections.bioimage.omero.plugins.module_utils._omero_connection import (
     OmeroSession,
     connection_secrets,

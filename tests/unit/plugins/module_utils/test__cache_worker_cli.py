@@ -9,6 +9,8 @@ import json
 import signal
 
 from ansible_collections.bioimage.omero.plugins.module_utils import _cache_queue as q
+from ansible_collections.bioimage.omero.plugins.module_utils import _cache_report as cache_report
+from ansible_collections.bioimage.omero.plugins.module_utils import _cache_schema as cache_schema
 from ansible_collections.bioimage.omero.plugins.module_utils import _cache_worker_cli as cli
 
 
@@ -30,8 +32,8 @@ def test_unreadable_or_broken_configuration_is_refused(tmp_path, capsys):
 
 
 def test_a_slot_works_the_queue_from_the_role_written_configuration(fresh_db, tmp_path, capsys):
-    c = q.connect(fresh_db)
-    q.ensure_schema(c)
+    c = cache_schema.connect(fresh_db)
+    cache_schema.ensure_schema(c)
     with c, c.cursor() as cur:
         q.start_run(cur, "r", ["Image:1", "Image:2"])
     c.close()
@@ -46,7 +48,7 @@ def test_a_slot_works_the_queue_from_the_role_written_configuration(fresh_db, tm
         signal.signal(signal.SIGTERM, before)
         signal.signal(signal.SIGINT, signal.default_int_handler)
     assert "n1/1/" in capsys.readouterr().out
-    c = q.connect(fresh_db)
+    c = cache_schema.connect(fresh_db)
     with c, c.cursor() as cur:
-        assert q.status(cur, "r")["counts"]["done"] == 2
+        assert cache_report.status(cur, "r")["counts"]["done"] == 2
     c.close()

@@ -9,12 +9,12 @@ import json
 
 import pytest
 from ansible_collections.bioimage.omero.plugins.module_utils import _omero_admin as admin
-from ansible_collections.bioimage.omero.plugins.module_utils._omero_admin import (
-    OmeroInputError,
-    OmeroServerError,
-    ensure_group,
-    ensure_user,
-)
+from ansible_collections.bioimage.omero.plugins.module_utils import _omero_admin_group as group_planner
+from ansible_collections.bioimage.omero.plugins.module_utils import _omero_admin_privileges as admin_privileges
+from ansible_collections.bioimage.omero.plugins.module_utils import _omero_admin_user as user_planner
+from ansible_collections.bioimage.omero.plugins.module_utils._omero_admin import OmeroInputError, OmeroServerError
+from ansible_collections.bioimage.omero.plugins.module_utils._omero_admin_group import ensure_group
+from ansible_collections.bioimage.omero.plugins.module_utils._omero_admin_user import ensure_user
 from ansible_collections.bioimage.omero.tests.omero_privileges import FBI_PLAN_PRIVILEGES, OMERO_PRIVILEGES
 from ansible_collections.bioimage.omero.tests.unit.plugins.module_utils.omero_fake_admin import FakeAdmin
 
@@ -71,23 +71,23 @@ def assert_no_secret(result, *secrets):
 
 
 def test_privilege_names_are_omeros_fifteen():
-    assert sorted(admin.PRIVILEGES) == OMERO_PRIVILEGES
+    assert sorted(admin_privileges.PRIVILEGES) == OMERO_PRIVILEGES
 
 
 @pytest.mark.parametrize("preset", ["platform_admin", "group_admin"])
 def test_presets_resolve_to_the_fbi_plan_privileges(preset):
-    assert admin.resolve_admin("restricted", None, preset) == ("restricted", tuple(FBI_PLAN_PRIVILEGES))
-    assert "ReadSession" not in admin.PRESETS[preset]
+    assert admin_privileges.resolve_admin("restricted", None, preset) == ("restricted", tuple(FBI_PLAN_PRIVILEGES))
+    assert "ReadSession" not in admin_privileges.PRESETS[preset]
 
 
 def test_preset_and_extra_privileges_are_united():
-    kind, privileges = admin.resolve_admin("restricted", ["Sudo", "Chown"], None)
+    kind, privileges = admin_privileges.resolve_admin("restricted", ["Sudo", "Chown"], None)
     assert (kind, privileges) == ("restricted", ("Chown", "Sudo"))
 
 
 def test_full_admin_has_every_privilege_and_none_has_none():
-    assert admin.resolve_admin("full") == ("full", admin.PRIVILEGES)
-    assert admin.resolve_admin("none") == ("none", ())
+    assert admin_privileges.resolve_admin("full") == ("full", admin_privileges.PRIVILEGES)
+    assert admin_privileges.resolve_admin("none") == ("none", ())
 
 
 @pytest.mark.parametrize(
@@ -96,12 +96,12 @@ def test_full_admin_has_every_privilege_and_none_has_none():
 )
 def test_read_session_refused_for_restricted_admin(privileges, preset):
     with pytest.raises(OmeroInputError, match="ReadSession is refused for a restricted administrator"):
-        admin.resolve_admin("restricted", privileges, preset)
+        admin_privileges.resolve_admin("restricted", privileges, preset)
 
 
 def test_unknown_privilege_is_named():
     with pytest.raises(OmeroInputError) as err:
-        admin.resolve_admin("restricted", ["Sudo", "WriteData", "chown"], None)
+        admin_privileges.resolve_admin("restricted", ["Sudo", "WriteData", "chown"], None)
     assert "'WriteData'" in str(err.value)
     assert "'chown'" in str(err.value)
     assert "ModifyGroupMembership" in str(err.value)  # the allowed names are listed
@@ -119,7 +119,7 @@ def test_unknown_privilege_is_named():
 )
 def test_admin_type_errors(kind, privileges, preset, match):
     with pytest.raises(OmeroInputError, match=match):
-        admin.resolve_admin(kind, privileges, preset)
+        admin_privileges.resolve_admin(kind, privileges, preset)
 
 
 # --- permission levels -------------------------------------------------------------------------
@@ -130,20 +130,20 @@ def test_admin_type_errors(kind, privileges, preset, match):
     [("private", "private"), ("rw----", "private"), ("rwr---", "read-only"), ("rwra--", "read-annotate")],
 )
 def test_permission_levels(value, level):
-    assert admin.permission_level(value) == level
+    assert group_planner.permission_level(value) == level
 
 
 @pytest.mark.parametrize("value", ["public", "rwrwrw", "READ-ONLY", ""])
 def test_bad_permission_level_is_named(value):
     with pytest.raises(OmeroInputError, match=f"bad group permission level {value!r}"):
-        admin.permission_level(value)
+        group_planner.permission_level(value)
 
 
 def test_downgrades():
-    assert admin.is_downgrade("read-write", "private")
-    assert admin.is_downgrade("rwra--", "read-only")
-    assert not admin.is_downgrade("private", "read-write")
-    assert not admin.is_downgrade("read-only", "read-only")
+    assert group_planner.is_downgrade("read-write", "private")
+    assert group_planner.is_downgrade("rwra--", "read-only")
+    assert not group_planner.is_downgrade("private", "read-write")
+    assert not group_planner.is_downgrade("read-only", "read-only")
 
 
 # --- users: create -----------------------------------------------------------------------------
@@ -207,10 +207,10 @@ def test_create_restricted_admin_from_preset(fake, preset):
 
 def test_create_full_admin_gets_every_privilege(fake):
     result = ensure_user(fake, jdoe(admin_type="full", groups=None, default_group=None))
-    assert fake.write_calls()[0][1][1] == list(admin.PRIVILEGES)
+    assert fake.write_calls()[0][1][1] == list(admin_privileges.PRIVILEGES)
     assert result["user"]["default_group"] == "system"
     # re-reading the fake: a full admin
-    assert admin.current_user(fake, "jdoe", fake.security_roles())["admin_type"] == "full"
+    assert user_planner.current_user(fake, "jdoe", fake.security_roles())["admin_type"] == "full"
 
 
 @pytest.mark.parametrize(
@@ -378,7 +378,7 @@ def test_promote_sets_privileges_before_joining_system(with_jdoe):
     ]
     assert result["diff"]["before"]["admin_type"] == "none"
     assert result["diff"]["after"]["privileges"] == FBI_PLAN_PRIVILEGES
-    assert admin.current_user(with_jdoe, "jdoe", with_jdoe.security_roles())["privileges"] == FBI_PLAN_PRIVILEGES
+    assert user_planner.current_user(with_jdoe, "jdoe", with_jdoe.security_roles())["privileges"] == FBI_PLAN_PRIVILEGES
 
 
 def test_change_privileges_of_restricted_admin(fake):
@@ -392,7 +392,7 @@ def test_change_privileges_of_restricted_admin(fake):
 def test_restricted_to_full(fake):
     fake.add_user("adm", ["lab", "system", "user"], privileges=["Sudo"])
     ensure_user(fake, {"name": "adm", "admin_type": "full"})
-    assert fake.write_calls() == [("set_admin_privileges", ("adm", list(admin.PRIVILEGES)))]
+    assert fake.write_calls() == [("set_admin_privileges", ("adm", list(admin_privileges.PRIVILEGES)))]
 
 
 def test_demote_leaves_system_group(fake):
@@ -486,7 +486,7 @@ def test_check_mode_predicts_what_the_real_run_does(with_jdoe):
     real = ensure_user(with_jdoe, spec)
     assert predicted["operations"] == real["operations"]
     assert predicted["user"] == real["user"]
-    assert real["user"] == admin.current_user(with_jdoe, "jdoe", with_jdoe.security_roles())
+    assert real["user"] == user_planner.current_user(with_jdoe, "jdoe", with_jdoe.security_roles())
 
 
 def test_diff_is_data_without_password(with_jdoe):
@@ -560,7 +560,7 @@ def test_create_group(fake):
         "members": ["pi", "student"],
         "owners": ["pi"],
     }
-    assert result["group"] == admin.current_group(fake, "new-lab")
+    assert result["group"] == group_planner.current_group(fake, "new-lab")
 
 
 def test_new_group_is_private_by_default(fake):
@@ -634,7 +634,7 @@ def test_group_members_exact_and_owners(fake):
     ]
     assert result["group"]["members"] == ["b", "c"]
     assert result["group"]["owners"] == ["c"]
-    assert result["group"] == admin.current_group(fake, "lab")
+    assert result["group"] == group_planner.current_group(fake, "lab")
 
 
 def test_group_members_append(fake):

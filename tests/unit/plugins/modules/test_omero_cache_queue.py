@@ -9,6 +9,7 @@ import csv
 
 import pytest
 from ansible_collections.bioimage.omero.plugins.module_utils import _cache_queue as q
+from ansible_collections.bioimage.omero.plugins.module_utils import _cache_schema as cache_schema
 from ansible_collections.bioimage.omero.plugins.modules import omero_cache_queue, omero_cache_status
 from ansible_collections.bioimage.omero.tests.unit.plugins.modules.module_runner import run_module
 
@@ -22,7 +23,7 @@ def test_start_is_idempotent_and_check_mode_changes_nothing(ops, fresh_db, capsy
     targets = ["Image:1", {"target": "Image:2", "weight": 4}]
     dry = run_module(omero_cache_queue, dict(ops, run="r1", targets=targets, _ansible_check_mode=True), capsys)
     assert dry["changed"] and dry["created"] and dry["added"] == 2
-    conn = q.connect(fresh_db)
+    conn = cache_schema.connect(fresh_db)
     with conn, conn.cursor() as cur:
         cur.execute("SELECT to_regclass('cache_regen_run')")
         assert cur.fetchone()[0] is None
@@ -56,7 +57,7 @@ def test_stopping_an_unknown_run_fails_clearly(ops, capsys):
 
 def test_status_and_report(ops, fresh_db, tmp_path, capsys):
     run_module(omero_cache_queue, dict(ops, run="r", targets=["Image:1", "Image:2"], max_attempts=1), capsys)
-    conn = q.connect(fresh_db)
+    conn = cache_schema.connect(fresh_db)
     job = q.claim(conn, "node1", "w")
     q.finish(conn, job, "w", False, "fail", 0.5, "fail: 3 0.5 boom")
     conn.close()
