@@ -16,6 +16,12 @@ import traceback
 from ansible.module_utils.basic import missing_required_lib
 from ansible_collections.bioimage.omero.plugins.module_utils._cache_queue import QueueError
 from ansible_collections.bioimage.omero.plugins.module_utils._cache_schema import connect
+from ansible_collections.bioimage.omero.plugins.module_utils._option_domains import (
+    ABSOLUTE_PATH,
+    PORT,
+    POSITIVE,
+    fail_on_bad_options,
+)
 
 try:
     import psycopg2  # noqa: F401  # pylint: disable=unused-import  # presence check; _cache_queue connects
@@ -23,6 +29,15 @@ try:
     PSYCOPG2_ERROR = None
 except ImportError:
     PSYCOPG2_ERROR = traceback.format_exc()
+
+
+# Domains of db_argument_spec()'s options (see _option_domains).
+DB_OPTION_DOMAINS = {"login_port": PORT, "connect_timeout": POSITIVE, "login_unix_socket": ABSOLUTE_PATH}
+
+
+def check_options(module, domains=None):
+    """Fail naming the option when a connection option, or one of the module's ``domains``, is out of range."""
+    fail_on_bad_options(module, dict(DB_OPTION_DOMAINS, **(domains or {})))
 
 
 def require_psycopg2(module):

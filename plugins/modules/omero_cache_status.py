@@ -34,7 +34,8 @@ options:
     required: true
   report_dest:
     description:
-      - Write the CSV report to this file on the managed host (atomically; only when it changed).
+      - Write the CSV report to this file on the managed host (an absolute path; atomically, only when it
+        changed).
     type: path
   mode:
     description:
@@ -128,6 +129,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.bioimage.omero.plugins.module_utils import _cache_module as cm
 from ansible_collections.bioimage.omero.plugins.module_utils import _cache_queue as cq
 from ansible_collections.bioimage.omero.plugins.module_utils import _cache_report as cache_report
+from ansible_collections.bioimage.omero.plugins.module_utils._option_domains import ABSOLUTE_PATH
 
 
 def main():
@@ -139,6 +141,7 @@ def main():
     )
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
     p = module.params
+    cm.check_options(module, {"report_dest": ABSOLUTE_PATH})
     cm.require_psycopg2(module)
     conn = cm.connect_or_fail(module, "the operations database")
     try:
