@@ -45,7 +45,21 @@ WEB_PRIVILEGE_BOXES = collections.OrderedDict(
     ]
 )
 _FBI_PLAN = tuple(sorted(p for privs in WEB_PRIVILEGE_BOXES.values() for p in privs))
-PRESETS = {"platform_admin": _FBI_PLAN, "group_admin": _FBI_PLAN}
+
+# Restricted-administrator presets. OMERO's privileges are server-wide: none of them stops at a
+# group (Sudo acts as any user, ModifyUser edits every user, WriteScriptRepo publishes scripts every
+# user runs...). So only the platform's administrators get the plan's list; a group admin is, in
+# OMERO's own model, the *owner* of their groups, with no privilege at all (GROUP_OWNER_PRESETS).
+# group_admin_server_wide is the plan's list for a group admin, for sites that accept a server-wide
+# administrator per group; the module warns every time it is used.
+PRESETS = {"platform_admin": _FBI_PLAN, "group_admin_server_wide": _FBI_PLAN}
+GROUP_OWNER_PRESETS = ("group_admin",)
+SERVER_WIDE_GROUP_ADMIN_WARNING = (
+    "privilege_preset group_admin_server_wide makes {name!r} a server-wide restricted administrator (the"
+    " France-BioImaging plan's list): Sudo lets them act as any user of the whole server, ModifyUser and"
+    " ModifyGroupMembership reach every user and group, WriteScriptRepo publishes scripts every user runs."
+    " privilege_preset group_admin (owner of their groups, no privilege) is what OMERO gives a group admin"
+)
 
 ADMIN_TYPES = ("none", "restricted", "full")
 
@@ -55,10 +69,21 @@ def resolve_admin(admin_type, privileges=None, preset=None):
 
     ``admin_type`` none: no privileges; full: every privilege; restricted: the
     union of ``preset`` and ``privileges``, which must not contain ReadSession.
+    The group owner preset (group_admin) resolves to none, and only goes with none.
     """
     if admin_type not in ADMIN_TYPES:
         raise OmeroInputError("admin_type must be one of {}, got {!r}".format(", ".join(ADMIN_TYPES), admin_type))
     privileges = list(privileges or [])
+    if preset in GROUP_OWNER_PRESETS:
+        if admin_type != "none" or privileges:
+            raise OmeroInputError(
+                f"privilege_preset {preset} is a group owner with no administrator privilege (OMERO's privileges"
+                f" apply to every group of the server): use it with admin_type none (or no admin_type) and"
+                f" owner_of, without privileges (got admin_type {admin_type}, privileges {privileges}). For the"
+                f" France-BioImaging plan's list, a server-wide administrator, use admin_type restricted with"
+                f" privilege_preset group_admin_server_wide"
+            )
+        return "none", ()
     if admin_type != "restricted":
         if privileges or preset:
             raise OmeroInputError(
@@ -66,7 +91,11 @@ def resolve_admin(admin_type, privileges=None, preset=None):
             )
         return admin_type, tuple(PRIVILEGES) if admin_type == "full" else ()
     if preset is not None and preset not in PRESETS:
-        raise OmeroInputError("unknown privilege_preset {!r}: use one of {}".format(preset, ", ".join(sorted(PRESETS))))
+        raise OmeroInputError(
+            "unknown privilege_preset {!r}: use one of {}".format(
+                preset, ", ".join(sorted((*PRESETS, *GROUP_OWNER_PRESETS)))
+            )
+        )
     unknown = sorted(set(privileges) - set(PRIVILEGES))
     if unknown:
         raise OmeroInputError(
@@ -84,3 +113,21 @@ def resolve_admin(admin_type, privileges=None, preset=None):
     if not resolved:
         raise OmeroInputError("admin_type restricted needs privileges or a privilege_preset")
     return "restricted", tuple(sorted(resolved))
+
+
+def resolve_request(admin_type, privileges=None, preset=None, owner_of=None):
+    """What a task's admin options resolve to: (admin_type, privileges), (None, None) when left as they are.
+
+    The group owner preset needs ``owner_of`` (the groups the person looks after).
+    """
+    if preset in GROUP_OWNER_PRESETS:
+        if not owner_of:
+            raise OmeroInputError(
+                f"privilege_preset {preset} makes the user the owner of the group(s) they look after: set owner_of"
+            )
+        return resolve_admin(admin_type or "none", privileges, preset)
+    if admin_type is not None:
+        return resolve_admin(admin_type, privileges, preset)
+    if privileges or preset:
+        raise OmeroInputError("privileges and privilege_preset need admin_type: restricted")
+    return None, None

@@ -13,7 +13,11 @@ from ansible_collections.bioimage.omero.plugins.module_utils._omero_admin import
     check_refs,
     redact,
 )
-from ansible_collections.bioimage.omero.plugins.module_utils._omero_admin_privileges import PRIVILEGES, resolve_admin
+from ansible_collections.bioimage.omero.plugins.module_utils._omero_admin_privileges import (
+    PRIVILEGES,
+    SERVER_WIDE_GROUP_ADMIN_WARNING,
+    resolve_request,
+)
 
 USER_FIELDS = ("first_name", "middle_name", "last_name", "email", "institution")
 
@@ -68,12 +72,11 @@ def normalize_user(spec, roles):
         raise OmeroInputError("default_group cannot be OMERO's built-in group {!r}".format(want["default_group"]))
     if want.get("update_password", "on_create") not in ("on_create", "always"):
         raise OmeroInputError("update_password must be on_create or always")
-    if want.get("admin_type") is not None:
-        want["admin_type"], want["privileges"] = resolve_admin(
-            want["admin_type"], want.get("privileges"), want.get("privilege_preset")
-        )
-    elif want.get("privileges") or want.get("privilege_preset"):
-        raise OmeroInputError("privileges and privilege_preset need admin_type: restricted")
+    admin_type, privileges = resolve_request(
+        want.get("admin_type"), want.get("privileges"), want.get("privilege_preset"), want.get("owner_of")
+    )
+    if admin_type is not None:
+        want["admin_type"], want["privileges"] = admin_type, privileges
     return want
 
 
@@ -234,6 +237,8 @@ def ensure_user(adapter, spec, check_mode=False):
         roles = adapter.security_roles()
         want = normalize_user(spec, roles)
         warnings = []
+        if spec.get("privilege_preset") == "group_admin_server_wide":
+            warnings.append(SERVER_WIDE_GROUP_ADMIN_WARNING.format(name=want["name"]))
         before = current_user(adapter, want["name"], roles)
         refs = list(want.get("groups") or []) + list(want.get("owner_of") or [])
         if want.get("default_group") and want["default_group"] != roles["system_group"]:

@@ -6,6 +6,8 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 
 import pytest
 from ansible_collections.bioimage.omero.plugins.module_utils import _omero_admin as admin
@@ -74,7 +76,7 @@ def test_privilege_names_are_omeros_fifteen():
     assert sorted(admin_privileges.PRIVILEGES) == OMERO_PRIVILEGES
 
 
-@pytest.mark.parametrize("preset", ["platform_admin", "group_admin"])
+@pytest.mark.parametrize("preset", ["platform_admin", "group_admin_server_wide"])
 def test_presets_resolve_to_the_fbi_plan_privileges(preset):
     assert admin_privileges.resolve_admin("restricted", None, preset) == ("restricted", tuple(FBI_PLAN_PRIVILEGES))
     assert "ReadSession" not in admin_privileges.PRESETS[preset]
@@ -189,7 +191,7 @@ def test_create_inactive_user_with_groups_and_ownership(fake):
     assert "user" not in fake.users["jdoe"]["groups"]
 
 
-@pytest.mark.parametrize("preset", ["platform_admin", "group_admin"])
+@pytest.mark.parametrize("preset", ["platform_admin", "group_admin_server_wide"])
 def test_create_restricted_admin_from_preset(fake, preset):
     result = ensure_user(fake, jdoe(admin_type="restricted", privilege_preset=preset, owner_of=["lab"]))
     calls = fake.write_calls()
@@ -371,7 +373,7 @@ def test_deactivate_and_reactivate(with_jdoe):
 
 
 def test_promote_sets_privileges_before_joining_system(with_jdoe):
-    result = ensure_user(with_jdoe, jdoe(admin_type="restricted", privilege_preset="group_admin"))
+    result = ensure_user(with_jdoe, jdoe(admin_type="restricted", privilege_preset="platform_admin"))
     assert with_jdoe.write_calls() == [
         ("set_admin_privileges", ("jdoe", FBI_PLAN_PRIVILEGES)),
         ("add_groups", ("jdoe", ["system"])),
@@ -701,3 +703,89 @@ def test_operation_description_masks_secrets():
     op = admin.Operation("change_user_password", ("jdoe", NEW_PW))
     assert op.describe([NEW_PW]) == "IAdmin.changeUserPassword('jdoe', '********')"
     assert admin.redact(f"a {NEW_PW} b", [None, "", NEW_PW]) == "a ******** b"
+
+
+# --- the group_admin preset: the owner of their groups, no server-wide privilege -----------------
+
+DOCS = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "docs", "modules", "omero_user.md")
+
+
+def documented_presets():
+    """The preset table of docs/modules/omero_user.md: preset -> (admin_type, privileges)."""
+    rows = {}
+    with open(DOCS, encoding="utf-8") as handle:
+        for line in handle:
+            match = re.match(r"^\| `(\w+)` \| `(\w+)`[^|]*\| (.*) \|$", line)
+            if match and match.group(1) in ("platform_admin", "group_admin", "group_admin_server_wide"):
+                privileges = re.findall(r"`(\w+)`", match.group(3))
+                if "same 14 as" in match.group(3):
+                    privileges = rows["platform_admin"][1]
+                rows[match.group(1)] = (match.group(2), sorted(privileges))
+    return rows
+
+
+def test_the_documented_presets_are_what_the_module_asks_omero_for(fake):
+    documented = documented_presets()
+    assert set(documented) == {"platform_admin", "group_admin", "group_admin_server_wide"}
+    for preset, (admin_type, privileges) in documented.items():
+        fake.add_group(f"lab-{preset}", "rwra--")
+        name = f"u-{preset}"
+        spec = dict(jdoe(name=name, groups=[f"lab-{preset}"], default_group=f"lab-{preset}"))
+        spec.update(privilege_preset=preset, owner_of=[f"lab-{preset}"])
+        if admin_type == "restricted":
+            spec["admin_type"] = "restricted"
+        ensure_user(fake, spec)
+        user = user_planner.current_user(fake, name, fake.security_roles())
+        assert (user["admin_type"], user["privileges"]) == (admin_type, privileges), preset
+        assert user["owner_of"] == [f"lab-{preset}"]
+
+
+def test_group_admin_is_an_owner_without_any_privilege(fake):
+    result = ensure_user(fake, jdoe(privilege_preset="group_admin", owner_of=["lab"]))
+    calls = fake.write_calls()
+    assert [c[0] for c in calls] == ["create_experimenter_with_password", "add_group_owners"]
+    assert calls[0][1][2:] == ("lab", ["user"])  # default group lab, then "user": never "system"
+    assert calls[1][1] == ("lab", ["jdoe"])
+    assert "jdoe" not in fake.privileges or not fake.privileges["jdoe"]
+    assert result["user"]["admin_type"] == "none"
+    assert result["warnings"] == []
+    again = ensure_user(fake, jdoe(privilege_preset="group_admin", owner_of=["lab"]))
+    assert not again["changed"]
+
+
+def test_a_group_admin_made_by_the_old_preset_leaves_the_system_group(fake):
+    fake.add_user("asmith", ["lab", "system", "user"], privileges=FBI_PLAN_PRIVILEGES, owner_of=["lab"])
+    fake.calls.clear()
+    result = ensure_user(fake, {"name": "asmith", "privilege_preset": "group_admin", "owner_of": ["lab"]})
+    assert fake.write_calls() == [("remove_groups", ("asmith", ["system"]))]
+    assert result["diff"]["before"]["admin_type"] == "restricted"
+    assert user_planner.current_user(fake, "asmith", fake.security_roles())["admin_type"] == "none"
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ({"privilege_preset": "group_admin"}, "privilege_preset group_admin makes the user the owner"),
+        ({"privilege_preset": "group_admin", "owner_of": []}, "set owner_of"),
+        (
+            {"privilege_preset": "group_admin", "owner_of": ["lab"], "admin_type": "restricted"},
+            "privilege_preset group_admin is a group owner with no administrator privilege",
+        ),
+        (
+            {"privilege_preset": "group_admin", "owner_of": ["lab"], "admin_type": "none", "privileges": ["Sudo"]},
+            "use admin_type restricted with privilege_preset group_admin_server_wide",
+        ),
+    ],
+)
+def test_group_admin_misuse_is_refused_before_any_call(fake, spec, message):
+    with pytest.raises(OmeroInputError, match=re.escape(message)):
+        ensure_user(fake, dict({"name": "jdoe"}, **spec))
+    assert fake.write_calls() == []
+
+
+def test_the_server_wide_group_admin_warns(fake):
+    spec = jdoe(admin_type="restricted", privilege_preset="group_admin_server_wide", owner_of=["lab"])
+    result = ensure_user(fake, spec)
+    assert len(result["warnings"]) == 1
+    assert "server-wide restricted administrator" in result["warnings"][0]
+    assert "Sudo lets them act as any user" in result["warnings"][0]
