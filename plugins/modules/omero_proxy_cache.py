@@ -30,7 +30,7 @@ options:
       - Root of the cache (the role's C(proxy_cache_dir)); every zone directory below it is searched.
         An absolute path.
       - With O(purge_all), C(/) is refused, and so is a directory holding files named like cache entries
-        (32 hex digits) without nginx's C(KEY:) header: nothing is deleted then.
+        (32 hex digits) without nginx's C(KEY:) header; nothing is deleted then.
     type: path
     default: /var/cache/nginx/omero
   levels:

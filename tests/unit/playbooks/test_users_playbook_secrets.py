@@ -49,7 +49,7 @@ def run_users_playbook(tmp_path, extra_vars):
         f"@{variables}",
         "playbooks/users.yml",
     ]
-    proc = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False)
     return proc.returncode, proc.stdout + proc.stderr
 
 
