@@ -37,11 +37,12 @@ def bound(path, slots):
 
 def load(dsn, path, run):
     """Queue the targets as a second regeneration would see them: durations known from the first."""
-    # PYTHONPATH holds the worker package exactly as the role installs it.
-    from omero_cache_regen import _cache_queue as q
+    # PYTHONPATH holds the worker code exactly as the host_tools role installs it.
+    from ansible_collections.bioimage.omero.plugins.module_utils import _cache_queue as q
+    from ansible_collections.bioimage.omero.plugins.module_utils import _cache_schema
 
     conn = psycopg2.connect(dsn)
-    q.ensure_schema(conn)
+    _cache_schema.ensure_schema(conn)
     items = read(path)
     with conn, conn.cursor() as cur:
         cur.executemany(

@@ -40,10 +40,10 @@ echo "==> targets and durations"
 read -r LB TOTAL LONGEST < <("$PY" "$here/bench.py" bound "$work/durations.txt" "$SLOTS")
 cut -d' ' -f1 "$work/durations.txt" > "$work/ids.txt"
 cp "$here/job.sh" "$work/job.sh"
-# The worker code exactly as the role installs it.
-mkdir -p "$work/lib/omero_cache_regen" "$work/pylib"
-cp "$repo/plugins/module_utils/_cache_queue.py" "$repo/plugins/module_utils/_cache_worker.py" "$work/lib/omero_cache_regen/"
-touch "$work/lib/omero_cache_regen/__init__.py"
+# The worker code exactly as the host_tools role installs it (every module_utils file, same package path).
+pkg=ansible_collections/bioimage/omero/plugins/module_utils
+mkdir -p "$work/lib/$pkg" "$work/pylib"
+cp "$repo"/plugins/module_utils/_*.py "$work/lib/$pkg/"
 # psycopg2 for the nodes' python3.11 (bookworm, like this machine): the venv's wheel contents.
 site=$("$PY" -c 'import psycopg2, os; print(os.path.dirname(os.path.dirname(psycopg2.__file__)))')
 cp -r "$site/psycopg2" "$work/pylib/"
@@ -103,7 +103,7 @@ for n in "${NODES[@]}"; do
   for s in $(seq 1 "$SLOTS_PER_NODE"); do
     podman exec -e PYTHONPATH=/bench/lib:/bench/pylib "$n" python3 -c "
 import json, sys
-from omero_cache_regen._cache_worker import Worker
+from ansible_collections.bioimage.omero.plugins.module_utils._cache_worker import Worker
 cfg = json.load(open('/bench/worker.json')); cfg['node'] = '$n'
 sys.exit(Worker(cfg, $s, log=lambda m: None).run())" &
     pids+=($!)

@@ -24,11 +24,11 @@ options:
     type: str
   login_unix_socket:
     description:
-      - Directory of the PostgreSQL unix socket, used when O(login_host) is empty.
+      - Directory of the PostgreSQL unix socket (an absolute path), used when O(login_host) is empty.
     type: str
   login_port:
     description:
-      - Port of the PostgreSQL server.
+      - Port of the PostgreSQL server, 1 to 65535.
     type: int
     default: 5432
   session_role:
@@ -38,7 +38,7 @@ options:
     type: str
   connect_timeout:
     description:
-      - Seconds to wait for the connection.
+      - Seconds to wait for the connection; greater than 0 (libpq reads 0 as no limit).
     type: int
     default: 10
 requirements:

@@ -18,7 +18,7 @@ options:
     default: localhost
   login_port:
     description:
-      - The server's Glacier2 port. 4064 is OMERO's TLS port, 4063 its plain TCP port.
+      - The server's Glacier2 port, 1 to 65535. 4064 is OMERO's TLS port, 4063 its plain TCP port.
       - Not used when O(login_host) is a URL (the URL's port, or its protocol's default, is used).
       - Falls back to the E(OMERO_PORT) environment variable.
     type: int
@@ -53,7 +53,7 @@ options:
     default: true
   login_timeout:
     description:
-      - Seconds to wait when connecting before reporting the server unreachable.
+      - Seconds to wait when connecting before reporting the server unreachable; greater than 0.
     type: int
     default: 10
 notes:

@@ -3,17 +3,25 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """What the omero_cache_* modules share: psycopg2, the database connection, the file they write.
 
-Modules only; the workers on the OMERO nodes use _cache_queue without Ansible.
+Modules only; the workers on the OMERO nodes use _cache_schema and _cache_queue without Ansible.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 import traceback
 
 from ansible.module_utils.basic import missing_required_lib
-from ansible_collections.bioimage.omero.plugins.module_utils import _cache_queue as cq
+from ansible_collections.bioimage.omero.plugins.module_utils._cache_queue import QueueError
+from ansible_collections.bioimage.omero.plugins.module_utils._cache_schema import connect
+from ansible_collections.bioimage.omero.plugins.module_utils._option_domains import (
+    ABSOLUTE_PATH,
+    PORT,
+    POSITIVE,
+    fail_on_bad_options,
+)
 
 try:
     import psycopg2  # noqa: F401  # pylint: disable=unused-import  # presence check; _cache_queue connects
@@ -21,6 +29,15 @@ try:
     PSYCOPG2_ERROR = None
 except ImportError:
     PSYCOPG2_ERROR = traceback.format_exc()
+
+
+# Domains of db_argument_spec()'s options (see _option_domains).
+DB_OPTION_DOMAINS = {"login_port": PORT, "connect_timeout": POSITIVE, "login_unix_socket": ABSOLUTE_PATH}
+
+
+def check_options(module, domains=None):
+    """Fail naming the option when a connection option, or one of the module's ``domains``, is out of range."""
+    fail_on_bad_options(module, dict(DB_OPTION_DOMAINS, **(domains or {})))
 
 
 def require_psycopg2(module):
@@ -31,7 +48,7 @@ def require_psycopg2(module):
 def connect_or_fail(module, what):
     """The connection the module options describe, or the module fails: cannot connect to WHAT LOGIN_DB."""
     try:
-        return cq.module_connect(module.params)
+        return module_connect(module.params)
     except Exception as exc:
         module.fail_json(msg=f"cannot connect to {what} {module.params['login_db']}: {exc}")
 
@@ -66,3 +83,45 @@ def _write_if_different(module, option, dest, text, tmp_prefix):
         fh.write(text)
     module.atomic_move(tmp, dest)
     return True
+
+
+def db_argument_spec():
+    """Connection options of the omero_cache_* modules (doc fragment omero_cache_db; login_db is per module)."""
+    return {
+        "login_db": {"type": "str", "default": "omero_ops"},
+        "login_user": {"type": "str", "default": "postgres"},
+        "login_password": {"type": "str", "no_log": True},
+        "login_host": {"type": "str"},
+        "login_unix_socket": {"type": "str"},
+        "login_port": {"type": "int", "default": 5432},
+        "session_role": {"type": "str"},
+        "connect_timeout": {"type": "int", "default": 10},
+    }
+
+
+SESSION_ROLE_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+
+
+def libpq_params(params):
+    """libpq keywords from the module options (password stays out of any DSN string)."""
+    return {
+        "dbname": params["login_db"],
+        "user": params["login_user"],
+        "password": params.get("login_password"),
+        "host": params.get("login_host") or params.get("login_unix_socket"),
+        "port": params.get("login_port"),
+        "connect_timeout": params.get("connect_timeout"),
+    }
+
+
+def module_connect(params):
+    """Connect as the module options say, then SET ROLE to session_role when given."""
+    conn = connect(libpq_params(params))
+    role = params.get("session_role")
+    if role:
+        if not SESSION_ROLE_RE.match(role):
+            conn.close()
+            raise QueueError(f"session_role {role!r} is not a plain role name")
+        with conn, conn.cursor() as cur:
+            cur.execute(f'SET ROLE "{role}"')
+    return conn

@@ -3,97 +3,26 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The shared, durable queue of Bio-Formats cache regeneration targets.
 
-One table row per (run, target) in a small operations database. Workers on
-every OMERO node claim rows with ``FOR UPDATE SKIP LOCKED`` and hold a lease
-that they renew while the command runs; a lease that is not renewed (dead
-node) returns the row to the queue. Finished rows are never claimed again.
+One table row per (run, target) in a small operations database (tables: ``_cache_schema``).
+Workers on every OMERO node claim rows with ``FOR UPDATE SKIP LOCKED`` and hold a lease that
+they renew while the command runs; a lease that is not renewed (dead node) returns the row to
+the queue. Finished rows are never claimed again. Progress and reports: ``_cache_report``.
 
-This file is also installed on the OMERO nodes next to the worker program,
-so it imports nothing from Ansible and psycopg2 only when connecting.
+Also installed on the OMERO nodes (host_tools) for the workers: imports nothing from Ansible.
 """
 
 from __future__ import annotations
 
-import csv
 import io
 import re
 
-SCHEMA_VERSION = 1
-
-# Kept idempotent: every control action and every worker start runs it.
-SCHEMA_SQL = """
-CREATE TABLE IF NOT EXISTS cache_regen_run (
-    name text PRIMARY KEY,
-    state text NOT NULL DEFAULT 'running' CHECK (state IN ('running', 'stopped')),
-    max_attempts integer NOT NULL DEFAULT 3 CHECK (max_attempts > 0),
-    lease_seconds integer NOT NULL DEFAULT 300 CHECK (lease_seconds > 0),
-    created_at timestamptz NOT NULL DEFAULT clock_timestamp(),
-    updated_at timestamptz NOT NULL DEFAULT clock_timestamp()
-);
-CREATE TABLE IF NOT EXISTS cache_regen_target (
-    run text NOT NULL REFERENCES cache_regen_run (name) ON DELETE CASCADE,
-    target text NOT NULL,
-    weight double precision NOT NULL DEFAULT 1,
-    priority double precision NOT NULL DEFAULT 1,
-    status text NOT NULL DEFAULT 'pending'
-        CHECK (status IN ('pending', 'running', 'done', 'failed')),
-    node text,
-    worker text,
-    attempts integer NOT NULL DEFAULT 0,
-    claimed_at timestamptz,
-    lease_expires timestamptz,
-    finished_at timestamptz,
-    duration double precision,
-    result text,
-    output_tail text,
-    PRIMARY KEY (run, target)
-);
-CREATE INDEX IF NOT EXISTS cache_regen_target_claim
-    ON cache_regen_target (run, status, priority DESC);
-CREATE TABLE IF NOT EXISTS cache_regen_history (
-    target text PRIMARY KEY,
-    duration double precision NOT NULL,
-    updated_at timestamptz NOT NULL DEFAULT clock_timestamp()
-);
-"""
-
-STATUSES = ("pending", "running", "done", "failed")
 TARGET_RE = re.compile(r"^(Image|Dataset|Plate|Screen|Project|Fileset):[0-9]+$")
 RUN_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
 TAIL_CHARS = 2000
-REPORT_FIELDS = (
-    "run",
-    "target",
-    "status",
-    "result",
-    "attempts",
-    "node",
-    "worker",
-    "duration",
-    "claimed_at",
-    "finished_at",
-    "weight",
-    "output_tail",
-)
 
 
 class QueueError(Exception):
     """A request the queue refuses (bad run name, bad target...)."""
-
-
-def connect(params):
-    """Open a psycopg2 connection from a dict of libpq keywords."""
-    import psycopg2  # optional dependency, imported on use
-
-    kwargs = {k: v for k, v in params.items() if v not in (None, "")}
-    return psycopg2.connect(**kwargs)
-
-
-def ensure_schema(conn):
-    with conn, conn.cursor() as cur:
-        # Serialise concurrent first runs (several workers start at once).
-        cur.execute("SELECT pg_advisory_xact_lock(74210731)")
-        cur.execute(SCHEMA_SQL)
 
 
 def check_run_name(run):
@@ -341,149 +270,3 @@ def outstanding(conn):
             " WHERE r.state = 'running' AND t.status IN ('pending', 'running')"
         )
         return cur.fetchone()[0]
-
-
-def status(cur, run):
-    """Progress of a run: counts, percent, ETA, per-node rates, failures."""
-    info = get_run(cur, run)
-    if info is None:
-        raise QueueError(f"run {run!r} does not exist")
-    cur.execute("SELECT status, count(*) FROM cache_regen_target WHERE run = %s GROUP BY status", (run,))
-    counts = dict.fromkeys(STATUSES, 0)
-    counts.update(dict(cur.fetchall()))
-    total = sum(counts.values())
-    finished = counts["done"] + counts["failed"]
-    cur.execute(
-        """
-        SELECT node, count(*) FILTER (WHERE status = 'done'),
-               count(*) FILTER (WHERE status = 'failed'),
-               COALESCE(sum(duration) FILTER (WHERE status IN ('done', 'failed')), 0),
-               EXTRACT(EPOCH FROM max(finished_at) - min(claimed_at))
-        FROM cache_regen_target
-        WHERE run = %s AND node IS NOT NULL AND status IN ('done', 'failed')
-        GROUP BY node ORDER BY node
-        """,
-        (run,),
-    )
-    nodes = {}
-    for node, done, failed, busy, span in cur.fetchall():
-        span = float(span or 0)
-        nodes[node] = {
-            "done": done,
-            "failed": failed,
-            "busy_seconds": round(float(busy), 3),
-            "targets_per_minute": round((done + failed) * 60.0 / span, 3) if span > 0 else None,
-        }
-    cur.execute(
-        "SELECT EXTRACT(EPOCH FROM clock_timestamp() - min(claimed_at)),"
-        " EXTRACT(EPOCH FROM max(finished_at) - min(claimed_at)),"
-        " COALESCE(sum(priority) FILTER (WHERE status IN ('pending', 'running')), 0),"
-        " COALESCE(sum(priority) FILTER (WHERE status IN ('done', 'failed')), 0)"
-        " FROM cache_regen_target WHERE run = %s",
-        (run,),
-    )
-    elapsed, span, work_left, work_done = cur.fetchone()
-    elapsed = float(elapsed or 0)
-    eta = None
-    if counts["pending"] + counts["running"] == 0:
-        eta = 0.0
-    elif finished and elapsed > 0 and info["state"] == "running":
-        # Rate measured in expected work units, so a few big targets left
-        # do not look like a few minutes of work.
-        work_done = float(work_done)
-        if work_done > 0:
-            eta = round(float(work_left) * elapsed / work_done, 1)
-        else:
-            eta = round((total - finished) * elapsed / finished, 1)
-    cur.execute(
-        "SELECT target, result, attempts, node, output_tail FROM cache_regen_target"
-        " WHERE run = %s AND status = 'failed' ORDER BY target",
-        (run,),
-    )
-    failures = [
-        {"target": t, "result": r, "attempts": a, "node": n, "output_tail": (o or "")[-300:]}
-        for t, r, a, n, o in cur.fetchall()
-    ]
-    return {
-        "run": run,
-        "state": info["state"],
-        "max_attempts": info["max_attempts"],
-        "lease_seconds": info["lease_seconds"],
-        "total": total,
-        "counts": counts,
-        "finished": finished,
-        "complete": total > 0 and finished == total,
-        "percent": round(100.0 * finished / total, 2) if total else 100.0,
-        "elapsed_seconds": round(elapsed, 1),
-        "makespan_seconds": round(float(span), 3) if span is not None and finished == total else None,
-        "eta_seconds": eta,
-        "nodes": nodes,
-        "failures": failures,
-    }
-
-
-def report_rows(cur, run):
-    cur.execute(
-        "SELECT run, target, status, result, attempts, node, worker, duration, claimed_at, finished_at,"
-        " weight, output_tail FROM cache_regen_target WHERE run = %s ORDER BY target",
-        (run,),
-    )
-    rows = []
-    for row in cur.fetchall():
-        rec = dict(zip(REPORT_FIELDS, row))
-        for key in ("claimed_at", "finished_at"):
-            rec[key] = rec[key].isoformat() if rec[key] is not None else ""
-        rec["duration"] = "" if rec["duration"] is None else f"{rec['duration']:.3f}"
-        rec["weight"] = f"{rec['weight']:g}"
-        rows.append({k: ("" if v is None else v) for k, v in rec.items()})
-    return rows
-
-
-def rows_to_csv(rows):
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=REPORT_FIELDS, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return buf.getvalue()
-
-
-def db_argument_spec():
-    """Connection options of the omero_cache_* modules (doc fragment omero_cache_db; login_db is per module)."""
-    return {
-        "login_db": {"type": "str", "default": "omero_ops"},
-        "login_user": {"type": "str", "default": "postgres"},
-        "login_password": {"type": "str", "no_log": True},
-        "login_host": {"type": "str"},
-        "login_unix_socket": {"type": "str"},
-        "login_port": {"type": "int", "default": 5432},
-        "session_role": {"type": "str"},
-        "connect_timeout": {"type": "int", "default": 10},
-    }
-
-
-SESSION_ROLE_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
-
-
-def libpq_params(params):
-    """libpq keywords from the module options (password stays out of any DSN string)."""
-    return {
-        "dbname": params["login_db"],
-        "user": params["login_user"],
-        "password": params.get("login_password"),
-        "host": params.get("login_host") or params.get("login_unix_socket"),
-        "port": params.get("login_port"),
-        "connect_timeout": params.get("connect_timeout"),
-    }
-
-
-def module_connect(params):
-    """Connect as the module options say, then SET ROLE to session_role when given."""
-    conn = connect(libpq_params(params))
-    role = params.get("session_role")
-    if role:
-        if not SESSION_ROLE_RE.match(role):
-            conn.close()
-            raise QueueError(f"session_role {role!r} is not a plain role name")
-        with conn, conn.cursor() as cur:
-            cur.execute(f'SET ROLE "{role}"')
-    return conn

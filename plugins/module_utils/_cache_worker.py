@@ -3,9 +3,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """One cache regeneration worker slot: claim, run, judge, record, repeat.
 
-Installed on every OMERO node by the ``omero_cache_regen`` role (with
-``_cache_queue.py`` next to it) and run by systemd as
-``omero-cache-regen@N.service``. It needs no Ansible.
+Run on every OMERO node by ``omero-cache-regen-worker`` (``_cache_worker_cli``, installed by
+the ``host_tools`` role) under systemd as ``omero-cache-regen@N.service``. It needs no Ansible.
 """
 
 from __future__ import annotations
@@ -22,9 +21,14 @@ import sys
 import tempfile
 import time
 
-# Relative, so the same two files work inside the collection and as the
-# package the role installs on the nodes.
-from ._cache_queue import claim, connect, ensure_schema, finish, heartbeat, outstanding, release
+from ansible_collections.bioimage.omero.plugins.module_utils._cache_queue import (
+    claim,
+    finish,
+    heartbeat,
+    outstanding,
+    release,
+)
+from ansible_collections.bioimage.omero.plugins.module_utils._cache_schema import connect, ensure_schema
 
 STATUS_RE = re.compile(r"^\s*(ok|fill|miss|fail|cancel):", re.MULTILINE)
 ERROR_RE = re.compile(r"^\s*(Traceback \(most recent call last\)|(ERROR|Error|Exception)\b)", re.MULTILINE)

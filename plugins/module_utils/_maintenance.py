@@ -16,6 +16,12 @@ import html
 import json
 
 DEFAULT_TITLE = "Down for maintenance"
+DEFAULT_RETRY_AFTER = 3600
+# The proxy role's proxy_maintenance_flag and proxy_maintenance_dir defaults (a unit test keeps them
+# equal; playbooks/maintenance.yml reads the role's own file): the module's defaults for a bare call.
+DEFAULT_FLAG = "/srv/www/omero-maintenance.flag"
+DEFAULT_DIR = "/srv/www/omero-maintenance"
+PAGE_NAME = "maintenance.html"
 
 
 def parse_until(value):

@@ -21,6 +21,7 @@ from ansible_collections.bioimage.omero.plugins.module_utils._omero_admin import
     OmeroServerError,
     redact,
 )
+from ansible_collections.bioimage.omero.plugins.module_utils._option_domains import PORT, POSITIVE, fail_on_bad_options
 
 try:
     import Glacier2
@@ -63,6 +64,11 @@ def omero_connection_argument_spec():
     )
 
 
+# Domains of omero_connection_argument_spec()'s options (see _option_domains): a negative
+# login_timeout would become an Ice override of minus that many milliseconds, i.e. no timeout.
+CONNECTION_DOMAINS = {"login_port": PORT, "login_timeout": POSITIVE}
+
+
 def connection_secrets(params):
     return [params.get("login_password"), params.get("login_session_key")]
 
@@ -79,6 +85,7 @@ def run_admin_task(module, session_factory, ensure, spec, check_spec, secrets):
     ``ensure(adapter, spec, check_mode=...)`` runs over a session from ``session_factory(params)``
     and returns the module's result plus its ``warnings`` and ``diff``. Failures never show a secret.
     """
+    fail_on_bad_options(module, CONNECTION_DOMAINS)
     try:
         check_spec(spec)
         with session_factory(module.params) as session:

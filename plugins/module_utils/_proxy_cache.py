@@ -154,8 +154,32 @@ def find_prefixes(cache_dir, prefixes):
 
 
 def find_all(cache_dir):
-    """Every entry, with its key."""
-    return [{"key": read_key(path), "path": path} for path in iter_entries(cache_dir)]
+    """Every entry of the nginx cache under cache_dir, with its key, for purge_all.
+
+    Refuses (ValueError) the root directory, and a directory holding files named like cache
+    entries (32 hex digits) without nginx's ``KEY:`` header: that is not an nginx cache, and
+    purge_all would delete someone's files.
+    """
+    if os.path.realpath(cache_dir) == "/":
+        raise ValueError(
+            f"cache_dir must be an nginx proxy_cache_path directory, not / (got {cache_dir!r}); purge_all deletes every"
+            " cache entry below it (the role's proxy_cache_dir, /var/cache/nginx/omero by default)"
+        )
+    entries, strangers = [], []
+    for path in iter_entries(cache_dir):
+        key = read_key(path)
+        if key is None:
+            strangers.append(path)
+        else:
+            entries.append({"key": key, "path": path})
+    if strangers:
+        raise ValueError(
+            f"cache_dir {cache_dir} does not look like an nginx cache: {len(strangers)} file"
+            f"{' named like a cache entry has' if len(strangers) == 1 else 's named like cache entries have'}"
+            f" no nginx 'KEY:' header (first: {strangers[0]}); purge_all deleted nothing. Point cache_dir at the"
+            " proxy's proxy_cache_path directory (the role's proxy_cache_dir)"
+        )
+    return entries
 
 
 def remove_entries(entries):

@@ -51,17 +51,18 @@ options:
     default: []
   targets_file:
     description:
-      - File on the managed host with more targets, one C(Type:ID) per line, optionally followed by a weight.
+      - File on the managed host (an absolute path) with more targets, one C(Type:ID) per line, optionally
+        followed by a weight.
     type: path
   max_attempts:
     description:
-      - Attempts per target before it is marked failed (failures are retried up to this count).
+      - Attempts per target before it is marked failed (failures are retried up to this count); at least 1.
     type: int
     default: 3
   lease_seconds:
     description:
       - Seconds a claim stays valid without a heartbeat. Workers renew it every third of it; a node that
-        dies gives its targets back after this long.
+        dies gives its targets back after this long. At least 3.
     type: int
     default: 300
 author:
@@ -113,6 +114,8 @@ import traceback
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.bioimage.omero.plugins.module_utils import _cache_module as cm
 from ansible_collections.bioimage.omero.plugins.module_utils import _cache_queue as cq
+from ansible_collections.bioimage.omero.plugins.module_utils import _cache_schema as cache_schema
+from ansible_collections.bioimage.omero.plugins.module_utils._option_domains import ABSOLUTE_PATH, at_least
 
 STATE_WORDS = {"running": "started", "stopped": "stopped", None: None}
 
@@ -131,8 +134,15 @@ def load_targets(module):
     return list(targets.items())
 
 
+OPTION_DOMAINS = {
+    "max_attempts": at_least(1),
+    "lease_seconds": at_least(3, "workers renew a lease every third of it"),
+    "targets_file": ABSOLUTE_PATH,
+}
+
+
 def main():
-    spec = cq.db_argument_spec()
+    spec = cm.db_argument_spec()
     spec.update(
         run={"type": "str", "required": True},
         state={"type": "str", "choices": ["started", "stopped"], "default": "started"},
@@ -143,25 +153,22 @@ def main():
     )
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
     p = module.params
+    cm.check_options(module, OPTION_DOMAINS)
     cm.require_psycopg2(module)
     try:
         cq.check_run_name(p["run"])
     except cq.QueueError as exc:
         module.fail_json(msg=str(exc))
-    if p["max_attempts"] < 1:
-        module.fail_json(msg="max_attempts must be at least 1")
-    if p["lease_seconds"] < 3:
-        module.fail_json(msg="lease_seconds must be at least 3 (workers renew leases every third of it)")
     targets = load_targets(module) if p["state"] == "started" else []
 
     conn = cm.connect_or_fail(module, "the operations database")
     result = {"run": p["run"], "created": False, "added": 0}
     try:
         if not module.check_mode:
-            cq.ensure_schema(conn)
+            cache_schema.ensure_schema(conn)
         with conn.cursor() as cur:
             if module.check_mode:
-                cur.execute(cq.SCHEMA_SQL)
+                cur.execute(cache_schema.SCHEMA_SQL)
             if p["state"] == "started":
                 res = cq.start_run(cur, p["run"], targets, p["max_attempts"], p["lease_seconds"])
                 result.update(created=res["created"], added=res["added"])

@@ -34,7 +34,8 @@ options:
     required: true
   report_dest:
     description:
-      - Write the CSV report to this file on the managed host (atomically; only when it changed).
+      - Write the CSV report to this file on the managed host (an absolute path; atomically, only when it
+        changed).
     type: path
   mode:
     description:
@@ -127,10 +128,12 @@ rows:
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.bioimage.omero.plugins.module_utils import _cache_module as cm
 from ansible_collections.bioimage.omero.plugins.module_utils import _cache_queue as cq
+from ansible_collections.bioimage.omero.plugins.module_utils import _cache_report as cache_report
+from ansible_collections.bioimage.omero.plugins.module_utils._option_domains import ABSOLUTE_PATH
 
 
 def main():
-    spec = cq.db_argument_spec()
+    spec = cm.db_argument_spec()
     spec.update(
         run={"type": "str", "required": True},
         report_dest={"type": "path"},
@@ -138,14 +141,15 @@ def main():
     )
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
     p = module.params
+    cm.check_options(module, {"report_dest": ABSOLUTE_PATH})
     cm.require_psycopg2(module)
     conn = cm.connect_or_fail(module, "the operations database")
     try:
         with conn, conn.cursor() as cur:
             # One snapshot for the status and the report, so they agree.
             cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            status = cq.status(cur, p["run"])
-            rows = cq.report_rows(cur, p["run"]) if p["report_dest"] else None
+            status = cache_report.status(cur, p["run"])
+            rows = cache_report.report_rows(cur, p["run"]) if p["report_dest"] else None
     except cq.QueueError as exc:
         module.fail_json(msg=str(exc))
     except Exception as exc:
@@ -158,7 +162,9 @@ def main():
     result = {"changed": False, "status": status}
     if rows is not None:
         result.update(report_dest=p["report_dest"], rows=len(rows))
-        result["changed"] = cm.write_file_option(module, "report_dest", cq.rows_to_csv(rows), ".omero-cache-report.")
+        result["changed"] = cm.write_file_option(
+            module, "report_dest", cache_report.rows_to_csv(rows), ".omero-cache-report."
+        )
     module.exit_json(**result)
 
 

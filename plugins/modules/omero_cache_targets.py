@@ -57,7 +57,7 @@ options:
     default: localhost
   omero_port:
     description:
-      - OMERO.server port for O(source=hql).
+      - OMERO.server port for O(source=hql), 1 to 65535.
     type: int
     default: 4064
   omero_user:
@@ -75,7 +75,7 @@ options:
     default: "-1"
   dest:
     description:
-      - Write the list to this file on the managed host (atomically; only when it changed).
+      - Write the list to this file on the managed host (an absolute path; atomically, only when it changed).
     type: path
   mode:
     description:
@@ -144,8 +144,8 @@ import traceback
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.bioimage.omero.plugins.module_utils import _cache_module as cm
-from ansible_collections.bioimage.omero.plugins.module_utils import _cache_queue as cq
 from ansible_collections.bioimage.omero.plugins.module_utils import _cache_targets as ct
+from ansible_collections.bioimage.omero.plugins.module_utils._option_domains import ABSOLUTE_PATH, PORT
 
 try:
     import omero  # noqa: F401  # pylint: disable=unused-import  # presence check for source=hql
@@ -187,7 +187,7 @@ def list_with_hql(module):
 
 
 def main():
-    spec = cq.db_argument_spec()
+    spec = cm.db_argument_spec()
     spec["login_db"] = {"type": "str", "default": "omero"}
     spec.update(
         kinds={"type": "list", "elements": "str", "choices": list(ct.KINDS), "default": ["fileset"]},
@@ -207,6 +207,7 @@ def main():
         required_if=[("source", "hql", ("omero_user", "omero_password"))],
     )
     p = module.params
+    cm.check_options(module, {"omero_port": PORT, "dest": ABSOLUTE_PATH})
     try:
         ct.check_kinds(p["kinds"])
     except ct.TargetsError as exc:

@@ -131,10 +131,7 @@ operations:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.bioimage.omero.plugins.module_utils._omero_admin import (
-    ensure_group,
-    permission_level,
-)
+from ansible_collections.bioimage.omero.plugins.module_utils._omero_admin_group import ensure_group, permission_level
 from ansible_collections.bioimage.omero.plugins.module_utils._omero_connection import (
     OmeroSession,
     connection_secrets,

@@ -41,7 +41,7 @@ options:
     type: str
   retry_after:
     description:
-      - Seconds sent in C(Retry-After) when O(until) is not given or has passed.
+      - Seconds sent in C(Retry-After) when O(until) is not given or has passed; greater than 0.
     type: int
     default: 3600
   title:
@@ -51,13 +51,15 @@ options:
     default: Down for maintenance
   flag:
     description:
-      - Path of the flag file nginx tests (the role's C(proxy_maintenance_flag)).
+      - Absolute path of the flag file nginx tests (the role's C(proxy_maintenance_flag)); a relative
+        path is refused.
+      - The default is the proxy role's default; C(playbooks/maintenance.yml) passes the role's value.
     type: path
     default: /srv/www/omero-maintenance.flag
   page:
     description:
-      - Path of the page nginx serves while the flag exists (C(maintenance.html) in the role's
-        C(proxy_maintenance_dir)).
+      - Absolute path of the page nginx serves while the flag exists (C(maintenance.html) in the role's
+        C(proxy_maintenance_dir)); a relative path is refused.
     type: path
     default: /srv/www/omero-maintenance/maintenance.html
 attributes:
@@ -141,11 +143,21 @@ import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.bioimage.omero.plugins.module_utils._maintenance import (
+    DEFAULT_DIR,
+    DEFAULT_FLAG,
+    DEFAULT_RETRY_AFTER,
+    DEFAULT_TITLE,
+    PAGE_NAME,
     desired_flag,
     parse_until,
     read_flag,
     render_page,
     utc_now,
+)
+from ansible_collections.bioimage.omero.plugins.module_utils._option_domains import (
+    ABSOLUTE_PATH,
+    POSITIVE,
+    fail_on_bad_options,
 )
 
 
@@ -178,23 +190,25 @@ def remove(path):
         os.unlink(path)
 
 
+OPTION_DOMAINS = {"retry_after": POSITIVE, "flag": ABSOLUTE_PATH, "page": ABSOLUTE_PATH}
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
             state=dict(type="str", required=True, choices=["on", "off"]),
             reason=dict(type="str"),
             until=dict(type="str"),
-            retry_after=dict(type="int", default=3600),
-            title=dict(type="str", default="Down for maintenance"),
-            flag=dict(type="path", default="/srv/www/omero-maintenance.flag"),
-            page=dict(type="path", default="/srv/www/omero-maintenance/maintenance.html"),
+            retry_after=dict(type="int", default=DEFAULT_RETRY_AFTER),
+            title=dict(type="str", default=DEFAULT_TITLE),
+            flag=dict(type="path", default=DEFAULT_FLAG),
+            page=dict(type="path", default=DEFAULT_DIR + "/" + PAGE_NAME),
         ),
         supports_check_mode=True,
     )
     params = module.params
+    fail_on_bad_options(module, OPTION_DOMAINS)
     flag, page = params["flag"], params["page"]
-    if params["retry_after"] < 1:
-        module.fail_json(msg=f"retry_after must be a positive number of seconds, got {params['retry_after']}")
     try:
         until = parse_until(params["until"])
     except ValueError as exc:

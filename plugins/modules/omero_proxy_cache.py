@@ -28,6 +28,9 @@ options:
   cache_dir:
     description:
       - Root of the cache (the role's C(proxy_cache_dir)); every zone directory below it is searched.
+        An absolute path.
+      - With O(purge_all), C(/) is refused, and so is a directory holding files named like cache entries
+        (32 hex digits) without nginx's C(KEY:) header; nothing is deleted then.
     type: path
     default: /var/cache/nginx/omero
   levels:
@@ -43,7 +46,8 @@ options:
     default: ["_"]
   purge_all:
     description:
-      - Delete every cache entry.
+      - Delete every cache entry (every file below O(cache_dir) named like an entry and carrying nginx's
+        C(KEY:) header).
     type: bool
     default: false
   purge_urls:
@@ -66,12 +70,12 @@ options:
     default: []
   warm_base_url:
     description:
-      - The cache-buster listener.
+      - The cache-buster listener, an C(http://) or C(https://) URL.
     type: str
     default: http://127.0.0.1:9000
   timeout:
     description:
-      - Seconds to wait for each warm-up request.
+      - Seconds to wait for each warm-up request; greater than 0.
     type: int
     default: 900
 attributes:
@@ -148,6 +152,12 @@ warmed:
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.urls import open_url
+from ansible_collections.bioimage.omero.plugins.module_utils._option_domains import (
+    ABSOLUTE_PATH,
+    HTTP_URL,
+    POSITIVE,
+    fail_on_bad_options,
+)
 from ansible_collections.bioimage.omero.plugins.module_utils._proxy_cache import (
     cache_key,
     find_all,
@@ -176,6 +186,9 @@ def warm(urls, base_url, timeout):
     return results
 
 
+OPTION_DOMAINS = {"cache_dir": ABSOLUTE_PATH, "timeout": POSITIVE, "warm_base_url": HTTP_URL}
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -192,6 +205,7 @@ def main():
         supports_check_mode=True,
     )
     p = module.params
+    fail_on_bad_options(module, OPTION_DOMAINS)
     if not (p["purge_all"] or p["purge_urls"] or p["purge_prefixes"] or p["warm_urls"]):
         module.fail_json(msg="Nothing to do: set purge_all, purge_urls, purge_prefixes or warm_urls")
     try:
@@ -205,7 +219,10 @@ def main():
         module.fail_json(msg=str(exc))
 
     if p["purge_all"]:
-        purged = find_all(p["cache_dir"])
+        try:
+            purged = find_all(p["cache_dir"])
+        except ValueError as exc:
+            module.fail_json(msg=str(exc))
     else:
         purged = find_keys(p["cache_dir"], keys, levels)
         if prefixes:

@@ -111,15 +111,21 @@ options:
     elements: str
   privilege_preset:
     description:
-      - A named set of privileges for O(admin_type=restricted), from the France-BioImaging OMERO deployment plan.
-        Both roles get the same nine OMERO.web check boxes there (Sudo, Write Data, Delete Data, Chgrp, Chown,
-        Create and Edit Groups, Create and Edit Users, Add Users to Groups, Upload Scripts), so both presets are
-        C(Chgrp), C(Chown), C(DeleteFile), C(DeleteManagedRepo), C(DeleteOwned), C(DeleteScriptRepo),
-        C(ModifyGroup), C(ModifyGroupMembership), C(ModifyUser), C(Sudo), C(WriteFile), C(WriteManagedRepo),
-        C(WriteOwned) and C(WriteScriptRepo).
-      - V(group_admin) is meant with O(owner_of) set to the group(s) the person looks after.
+      - V(platform_admin) (with O(admin_type=restricted)) is the PlatformOmeroAdmin of the France-BioImaging OMERO
+        deployment plan, its nine OMERO.web check boxes (Sudo, Write Data, Delete Data, Chgrp, Chown, Create and
+        Edit Groups, Create and Edit Users, Add Users to Groups, Upload Scripts), that is C(Chgrp), C(Chown),
+        C(DeleteFile), C(DeleteManagedRepo), C(DeleteOwned), C(DeleteScriptRepo), C(ModifyGroup),
+        C(ModifyGroupMembership), C(ModifyUser), C(Sudo), C(WriteFile), C(WriteManagedRepo), C(WriteOwned) and
+        C(WriteScriptRepo).
+      - V(group_admin) is a group admin as OMERO models one, the B(owner) of the groups in O(owner_of) (required)
+        with no administrator privilege, O(admin_type=none) (or no O(admin_type)). OMERO's privileges are
+        server-wide, none stops at a group, so the plan's list would make a lab's group admin able to act as
+        any user of the server (Sudo) and to publish scripts every user runs (WriteScriptRepo). A user who was
+        a restricted administrator leaves the system group.
+      - V(group_admin_server_wide) (with O(admin_type=restricted)) is the plan's list for a group admin, for
+        sites that accept a server-wide administrator per group; the task then prints a warning.
     type: str
-    choices: [platform_admin, group_admin]
+    choices: [platform_admin, group_admin, group_admin_server_wide]
 attributes:
   check_mode:
     description: Reads the user and reports the calls it would make, without making any call that writes.
@@ -148,7 +154,7 @@ EXAMPLES = r"""
     default_group: smith-lab
   no_log: true
 
-- name: The lab's group admin (FBI plan GroupOmeroAdmin)
+- name: The lab's group admin (FBI plan GroupOmeroAdmin, as OMERO models it - the group's owner)
   bioimage.omero.omero_user:
     login_password: "{{ omero_root_password }}"
     name: asmith
@@ -157,7 +163,6 @@ EXAMPLES = r"""
     password: "{{ vault_asmith_initial_password }}"
     groups: [smith-lab]
     owner_of: [smith-lab]
-    admin_type: restricted
     privilege_preset: group_admin
   no_log: true
 
@@ -201,11 +206,8 @@ password_changed:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.bioimage.omero.plugins.module_utils._omero_admin import (
-    OmeroInputError,
-    ensure_user,
-    resolve_admin,
-)
+from ansible_collections.bioimage.omero.plugins.module_utils._omero_admin_privileges import resolve_request
+from ansible_collections.bioimage.omero.plugins.module_utils._omero_admin_user import ensure_user
 from ansible_collections.bioimage.omero.plugins.module_utils._omero_connection import (
     OmeroSession,
     connection_secrets,
@@ -252,17 +254,14 @@ def argument_spec():
         active=dict(type="bool"),
         admin_type=dict(type="str", choices=["none", "restricted", "full"]),
         privileges=dict(type="list", elements="str"),
-        privilege_preset=dict(type="str", choices=["platform_admin", "group_admin"]),
+        privilege_preset=dict(type="str", choices=["platform_admin", "group_admin", "group_admin_server_wide"]),
     )
     return spec
 
 
 def check_admin_request(spec):
     """Bad privileges fail before any connection is made."""
-    if spec["admin_type"] is not None:
-        resolve_admin(spec["admin_type"], spec["privileges"], spec["privilege_preset"])
-    elif spec["privileges"] or spec["privilege_preset"]:
-        raise OmeroInputError("privileges and privilege_preset need admin_type: restricted")
+    resolve_request(spec["admin_type"], spec["privileges"], spec["privilege_preset"], spec["owner_of"])
 
 
 def run(module, session_factory=OmeroSession):

@@ -64,10 +64,10 @@ def test_adapter_builds_omero_model_objects():
         """
         import json
         from ansible_collections.bioimage.omero.plugins.module_utils import _omero_connection as c
-        from ansible_collections.bioimage.omero.plugins.module_utils._omero_admin import PRESETS
+        from ansible_collections.bioimage.omero.plugins.module_utils._omero_admin_privileges import PRESETS
         exp = c.IAdminAdapter._new_experimenter(
             {"name": "jdoe", "first_name": "Jane", "last_name": "Doe", "email": None, "institution": "Inst"})
-        privs = c.IAdminAdapter._privileges(PRESETS["group_admin"])
+        privs = c.IAdminAdapter._privileges(PRESETS["group_admin_server_wide"])
         perms = c.PermissionsI("rwra--")
         chmod = c.omero.cmd.Chmod2(targetObjects={"ExperimenterGroup": [5]}, permissions="rwr---")
         print(json.dumps({

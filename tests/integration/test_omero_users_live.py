@@ -29,7 +29,6 @@ import textwrap
 
 import pytest
 from ansible_collections.bioimage.omero.tests.integration.run_playbook import REPO, run_playbook
-from ansible_collections.bioimage.omero.tests.omero_privileges import FBI_PLAN_PRIVILEGES
 
 SERVER = os.environ.get("BIOIMAGE_OMERO_TEST_SERVER", "")
 if not SERVER:
@@ -155,7 +154,6 @@ def inventory(tmp_path, **changes):
                 "password": PASSWORDS["admin"],
                 "groups": [f"{RUN}-lab"],
                 "owner_of": [f"{RUN}-lab"],
-                "admin_type": "restricted",
                 "privilege_preset": "group_admin",
             },
             user,
@@ -210,8 +208,9 @@ def test_users_playbook_live(tmp_path, cleanup):
     assert world["groups"][f"{RUN}-lab"]["owners"] == [admin]
     assert world["groups"][f"{RUN}-lab"]["members"] == sorted([admin, user])
     assert world["groups"][f"{RUN}-public"]["permissions"] == "rwr---"
-    assert world["users"][admin]["privileges"] == FBI_PLAN_PRIVILEGES
-    assert "system" in world["users"][admin]["groups"]
+    # group_admin: the group's owner, no administrator privilege (OMERO's privileges are server-wide).
+    assert world["users"][admin]["privileges"] == []
+    assert "system" not in world["users"][admin]["groups"]
     assert world["users"][user]["privileges"] == []
     assert world["users"][user]["default_group"] == f"{RUN}-lab"
     assert world["users"][public]["default_group"] == f"{RUN}-public"

@@ -16,12 +16,12 @@ from __future__ import annotations
 import copy
 
 from ansible_collections.bioimage.omero.plugins.module_utils._omero_admin import (
-    PRIVILEGES,
     WRITE_METHODS,
     AdminAdapter,
     OmeroConnectionError,
     OmeroServerError,
 )
+from ansible_collections.bioimage.omero.plugins.module_utils._omero_admin_privileges import PRIVILEGES
 
 ROOT_PASSWORD = "r00t-S3cret-pw"
 

@@ -6,11 +6,8 @@
 from __future__ import annotations
 
 import json
-import os
-import re
 
 import pytest
-import yaml
 from ansible_collections.bioimage.omero.plugins.module_utils import _backup_cli as cli
 
 
@@ -67,18 +64,3 @@ def test_an_unexpected_error_still_fails_and_reaches_the_status_file(tmp_path, c
     assert cli.main(["--config", config, "prune"]) == 1
     assert "FAILED (unexpected error): RuntimeError('a bug')" in capsys.readouterr().err
     assert json.loads(status.read_text())["prune"]["ok"] is False
-
-
-def test_the_backup_role_installs_every_file_the_command_imports():
-    module_utils = os.path.dirname(cli.__file__)
-    role_vars = os.path.join(module_utils, "..", "..", "roles", "backup", "vars", "main.yml")
-    with open(role_vars, encoding="utf-8") as handle:
-        installed = set(yaml.safe_load(handle)["__backup_module_utils"])
-    imported, todo = set(), ["_backup_cli.py"]
-    while todo:
-        name = todo.pop()
-        imported.add(name)
-        with open(os.path.join(module_utils, name), encoding="utf-8") as handle:
-            found = re.findall(r"plugins\.module_utils(?:\.| import )(_\w+)", handle.read())
-        todo.extend(f"{dep}.py" for dep in found if f"{dep}.py" not in imported)
-    assert imported <= installed, f"roles/backup/vars/main.yml misses {sorted(imported - installed)}"

@@ -12,14 +12,16 @@ import time
 
 import pytest
 from ansible_collections.bioimage.omero.plugins.module_utils import _cache_queue as q
+from ansible_collections.bioimage.omero.plugins.module_utils import _cache_report as cache_report
+from ansible_collections.bioimage.omero.plugins.module_utils import _cache_schema as cache_schema
 
 # fresh_db (tests/unit/conftest.py): a new database per test in a throwaway PostgreSQL cluster.
 
 
 @pytest.fixture
 def conn(fresh_db):
-    c = q.connect(fresh_db)
-    q.ensure_schema(c)
+    c = cache_schema.connect(fresh_db)
+    cache_schema.ensure_schema(c)
     yield c
     c.close()
 
@@ -30,8 +32,8 @@ def start(conn, run, targets, **kw):
 
 
 def test_schema_is_idempotent(conn):
-    q.ensure_schema(conn)
-    q.ensure_schema(conn)
+    cache_schema.ensure_schema(conn)
+    cache_schema.ensure_schema(conn)
 
 
 def test_start_adds_targets_once_and_keeps_finished_ones(conn):
@@ -79,7 +81,7 @@ def test_concurrent_claims_never_hand_out_a_target_twice(fresh_db, conn):
     got, errors = [], []
 
     def worker(n):
-        c = q.connect(fresh_db)
+        c = cache_schema.connect(fresh_db)
         try:
             while True:
                 job = q.claim(c, "node", f"w{n}")
@@ -129,7 +131,7 @@ def test_a_lease_expiring_on_the_last_attempt_fails_the_target(conn):
     time.sleep(1.3)
     assert q.claim(conn, "n", "w") is None
     with conn, conn.cursor() as cur:
-        st = q.status(cur, "r")
+        st = cache_report.status(cur, "r")
     assert st["counts"]["failed"] == 1 and st["failures"][0]["result"] == "lease expired"
 
 
@@ -170,14 +172,14 @@ def test_status_and_csv_report_match_the_queue(conn):
     b = q.claim(conn, "node-b", "wb")
     q.finish(conn, b, "wb", False, "miss", 1.0, "miss: 12 1.0 gone")
     with conn, conn.cursor() as cur:
-        st = q.status(cur, "r")
-        rows = q.report_rows(cur, "r")
+        st = cache_report.status(cur, "r")
+        rows = cache_report.report_rows(cur, "r")
     assert st["counts"] == {"pending": 1, "running": 0, "done": 1, "failed": 1}
     assert st["percent"] == pytest.approx(66.67)
     assert not st["complete"]
     assert set(st["nodes"]) == {"node-a", "node-b"}
     assert [f["target"] for f in st["failures"]] == [b["target"]]
-    parsed = list(csv.DictReader(io.StringIO(q.rows_to_csv(rows))))
+    parsed = list(csv.DictReader(io.StringIO(cache_report.rows_to_csv(rows))))
     assert [r["target"] for r in parsed] == ["Image:1", "Image:2", "Image:3"]
     by_target = {r["target"]: r for r in parsed}
     assert by_target[a["target"]]["status"] == "done" and by_target[a["target"]]["result"] == "fill"

@@ -13,6 +13,8 @@ import time
 
 import pytest
 from ansible_collections.bioimage.omero.plugins.module_utils import _cache_queue as q
+from ansible_collections.bioimage.omero.plugins.module_utils import _cache_report as cache_report
+from ansible_collections.bioimage.omero.plugins.module_utils import _cache_schema as cache_schema
 from ansible_collections.bioimage.omero.plugins.module_utils import _cache_worker as w
 
 # fresh_db (tests/unit/conftest.py): a new database per test in a throwaway PostgreSQL cluster.
@@ -96,17 +98,17 @@ def command(tmp_path):
 
 
 def _status(params, run):
-    c = q.connect(params)
+    c = cache_schema.connect(params)
     with c, c.cursor() as cur:
-        st = q.status(cur, run)
+        st = cache_report.status(cur, run)
     c.close()
     return st
 
 
 def test_workers_finish_everything_with_retries(fresh_db, command):
     script, marks = command
-    c = q.connect(fresh_db)
-    q.ensure_schema(c)
+    c = cache_schema.connect(fresh_db)
+    cache_schema.ensure_schema(c)
     with c, c.cursor() as cur:
         q.start_run(cur, "r", [f"Image:{i}" for i in range(1, 9)], max_attempts=2)
     c.close()
@@ -138,8 +140,8 @@ def test_workers_finish_everything_with_retries(fresh_db, command):
 
 def test_stop_request_releases_the_claim_and_kills_the_command(fresh_db, command):
     script, marks = command
-    c = q.connect(fresh_db)
-    q.ensure_schema(c)
+    c = cache_schema.connect(fresh_db)
+    cache_schema.ensure_schema(c)
     with c, c.cursor() as cur:
         q.start_run(cur, "r", ["Image:1"])
     c.close()
@@ -159,7 +161,7 @@ def test_stop_request_releases_the_claim_and_kills_the_command(fresh_db, command
         del os.environ["SLEEP"]
     st = _status(fresh_db, "r")
     assert st["counts"]["pending"] == 1
-    c = q.connect(fresh_db)
+    c = cache_schema.connect(fresh_db)
     with c, c.cursor() as cur:
         cur.execute("SELECT attempts, worker FROM cache_regen_target")
         assert cur.fetchone() == (0, None)

@@ -6,15 +6,17 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 
 import pytest
 from ansible_collections.bioimage.omero.plugins.module_utils import _omero_admin as admin
-from ansible_collections.bioimage.omero.plugins.module_utils._omero_admin import (
-    OmeroInputError,
-    OmeroServerError,
-    ensure_group,
-    ensure_user,
-)
+from ansible_collections.bioimage.omero.plugins.module_utils import _omero_admin_group as group_planner
+from ansible_collections.bioimage.omero.plugins.module_utils import _omero_admin_privileges as admin_privileges
+from ansible_collections.bioimage.omero.plugins.module_utils import _omero_admin_user as user_planner
+from ansible_collections.bioimage.omero.plugins.module_utils._omero_admin import OmeroInputError, OmeroServerError
+from ansible_collections.bioimage.omero.plugins.module_utils._omero_admin_group import ensure_group
+from ansible_collections.bioimage.omero.plugins.module_utils._omero_admin_user import ensure_user
 from ansible_collections.bioimage.omero.tests.omero_privileges import FBI_PLAN_PRIVILEGES, OMERO_PRIVILEGES
 from ansible_collections.bioimage.omero.tests.unit.plugins.module_utils.omero_fake_admin import FakeAdmin
 
@@ -71,23 +73,23 @@ def assert_no_secret(result, *secrets):
 
 
 def test_privilege_names_are_omeros_fifteen():
-    assert sorted(admin.PRIVILEGES) == OMERO_PRIVILEGES
+    assert sorted(admin_privileges.PRIVILEGES) == OMERO_PRIVILEGES
 
 
-@pytest.mark.parametrize("preset", ["platform_admin", "group_admin"])
+@pytest.mark.parametrize("preset", ["platform_admin", "group_admin_server_wide"])
 def test_presets_resolve_to_the_fbi_plan_privileges(preset):
-    assert admin.resolve_admin("restricted", None, preset) == ("restricted", tuple(FBI_PLAN_PRIVILEGES))
-    assert "ReadSession" not in admin.PRESETS[preset]
+    assert admin_privileges.resolve_admin("restricted", None, preset) == ("restricted", tuple(FBI_PLAN_PRIVILEGES))
+    assert "ReadSession" not in admin_privileges.PRESETS[preset]
 
 
 def test_preset_and_extra_privileges_are_united():
-    kind, privileges = admin.resolve_admin("restricted", ["Sudo", "Chown"], None)
+    kind, privileges = admin_privileges.resolve_admin("restricted", ["Sudo", "Chown"], None)
     assert (kind, privileges) == ("restricted", ("Chown", "Sudo"))
 
 
 def test_full_admin_has_every_privilege_and_none_has_none():
-    assert admin.resolve_admin("full") == ("full", admin.PRIVILEGES)
-    assert admin.resolve_admin("none") == ("none", ())
+    assert admin_privileges.resolve_admin("full") == ("full", admin_privileges.PRIVILEGES)
+    assert admin_privileges.resolve_admin("none") == ("none", ())
 
 
 @pytest.mark.parametrize(
@@ -96,12 +98,12 @@ def test_full_admin_has_every_privilege_and_none_has_none():
 )
 def test_read_session_refused_for_restricted_admin(privileges, preset):
     with pytest.raises(OmeroInputError, match="ReadSession is refused for a restricted administrator"):
-        admin.resolve_admin("restricted", privileges, preset)
+        admin_privileges.resolve_admin("restricted", privileges, preset)
 
 
 def test_unknown_privilege_is_named():
     with pytest.raises(OmeroInputError) as err:
-        admin.resolve_admin("restricted", ["Sudo", "WriteData", "chown"], None)
+        admin_privileges.resolve_admin("restricted", ["Sudo", "WriteData", "chown"], None)
     assert "'WriteData'" in str(err.value)
     assert "'chown'" in str(err.value)
     assert "ModifyGroupMembership" in str(err.value)  # the allowed names are listed
@@ -119,7 +121,7 @@ def test_unknown_privilege_is_named():
 )
 def test_admin_type_errors(kind, privileges, preset, match):
     with pytest.raises(OmeroInputError, match=match):
-        admin.resolve_admin(kind, privileges, preset)
+        admin_privileges.resolve_admin(kind, privileges, preset)
 
 
 # --- permission levels -------------------------------------------------------------------------
@@ -130,20 +132,20 @@ def test_admin_type_errors(kind, privileges, preset, match):
     [("private", "private"), ("rw----", "private"), ("rwr---", "read-only"), ("rwra--", "read-annotate")],
 )
 def test_permission_levels(value, level):
-    assert admin.permission_level(value) == level
+    assert group_planner.permission_level(value) == level
 
 
 @pytest.mark.parametrize("value", ["public", "rwrwrw", "READ-ONLY", ""])
 def test_bad_permission_level_is_named(value):
     with pytest.raises(OmeroInputError, match=f"bad group permission level {value!r}"):
-        admin.permission_level(value)
+        group_planner.permission_level(value)
 
 
 def test_downgrades():
-    assert admin.is_downgrade("read-write", "private")
-    assert admin.is_downgrade("rwra--", "read-only")
-    assert not admin.is_downgrade("private", "read-write")
-    assert not admin.is_downgrade("read-only", "read-only")
+    assert group_planner.is_downgrade("read-write", "private")
+    assert group_planner.is_downgrade("rwra--", "read-only")
+    assert not group_planner.is_downgrade("private", "read-write")
+    assert not group_planner.is_downgrade("read-only", "read-only")
 
 
 # --- users: create -----------------------------------------------------------------------------
@@ -189,7 +191,7 @@ def test_create_inactive_user_with_groups_and_ownership(fake):
     assert "user" not in fake.users["jdoe"]["groups"]
 
 
-@pytest.mark.parametrize("preset", ["platform_admin", "group_admin"])
+@pytest.mark.parametrize("preset", ["platform_admin", "group_admin_server_wide"])
 def test_create_restricted_admin_from_preset(fake, preset):
     result = ensure_user(fake, jdoe(admin_type="restricted", privilege_preset=preset, owner_of=["lab"]))
     calls = fake.write_calls()
@@ -207,10 +209,10 @@ def test_create_restricted_admin_from_preset(fake, preset):
 
 def test_create_full_admin_gets_every_privilege(fake):
     result = ensure_user(fake, jdoe(admin_type="full", groups=None, default_group=None))
-    assert fake.write_calls()[0][1][1] == list(admin.PRIVILEGES)
+    assert fake.write_calls()[0][1][1] == list(admin_privileges.PRIVILEGES)
     assert result["user"]["default_group"] == "system"
     # re-reading the fake: a full admin
-    assert admin.current_user(fake, "jdoe", fake.security_roles())["admin_type"] == "full"
+    assert user_planner.current_user(fake, "jdoe", fake.security_roles())["admin_type"] == "full"
 
 
 @pytest.mark.parametrize(
@@ -371,14 +373,14 @@ def test_deactivate_and_reactivate(with_jdoe):
 
 
 def test_promote_sets_privileges_before_joining_system(with_jdoe):
-    result = ensure_user(with_jdoe, jdoe(admin_type="restricted", privilege_preset="group_admin"))
+    result = ensure_user(with_jdoe, jdoe(admin_type="restricted", privilege_preset="platform_admin"))
     assert with_jdoe.write_calls() == [
         ("set_admin_privileges", ("jdoe", FBI_PLAN_PRIVILEGES)),
         ("add_groups", ("jdoe", ["system"])),
     ]
     assert result["diff"]["before"]["admin_type"] == "none"
     assert result["diff"]["after"]["privileges"] == FBI_PLAN_PRIVILEGES
-    assert admin.current_user(with_jdoe, "jdoe", with_jdoe.security_roles())["privileges"] == FBI_PLAN_PRIVILEGES
+    assert user_planner.current_user(with_jdoe, "jdoe", with_jdoe.security_roles())["privileges"] == FBI_PLAN_PRIVILEGES
 
 
 def test_change_privileges_of_restricted_admin(fake):
@@ -392,7 +394,7 @@ def test_change_privileges_of_restricted_admin(fake):
 def test_restricted_to_full(fake):
     fake.add_user("adm", ["lab", "system", "user"], privileges=["Sudo"])
     ensure_user(fake, {"name": "adm", "admin_type": "full"})
-    assert fake.write_calls() == [("set_admin_privileges", ("adm", list(admin.PRIVILEGES)))]
+    assert fake.write_calls() == [("set_admin_privileges", ("adm", list(admin_privileges.PRIVILEGES)))]
 
 
 def test_demote_leaves_system_group(fake):
@@ -486,7 +488,7 @@ def test_check_mode_predicts_what_the_real_run_does(with_jdoe):
     real = ensure_user(with_jdoe, spec)
     assert predicted["operations"] == real["operations"]
     assert predicted["user"] == real["user"]
-    assert real["user"] == admin.current_user(with_jdoe, "jdoe", with_jdoe.security_roles())
+    assert real["user"] == user_planner.current_user(with_jdoe, "jdoe", with_jdoe.security_roles())
 
 
 def test_diff_is_data_without_password(with_jdoe):
@@ -560,7 +562,7 @@ def test_create_group(fake):
         "members": ["pi", "student"],
         "owners": ["pi"],
     }
-    assert result["group"] == admin.current_group(fake, "new-lab")
+    assert result["group"] == group_planner.current_group(fake, "new-lab")
 
 
 def test_new_group_is_private_by_default(fake):
@@ -634,7 +636,7 @@ def test_group_members_exact_and_owners(fake):
     ]
     assert result["group"]["members"] == ["b", "c"]
     assert result["group"]["owners"] == ["c"]
-    assert result["group"] == admin.current_group(fake, "lab")
+    assert result["group"] == group_planner.current_group(fake, "lab")
 
 
 def test_group_members_append(fake):
@@ -701,3 +703,89 @@ def test_operation_description_masks_secrets():
     op = admin.Operation("change_user_password", ("jdoe", NEW_PW))
     assert op.describe([NEW_PW]) == "IAdmin.changeUserPassword('jdoe', '********')"
     assert admin.redact(f"a {NEW_PW} b", [None, "", NEW_PW]) == "a ******** b"
+
+
+# --- the group_admin preset: the owner of their groups, no server-wide privilege -----------------
+
+DOCS = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "docs", "modules", "omero_user.md")
+
+
+def documented_presets():
+    """The preset table of docs/modules/omero_user.md: preset -> (admin_type, privileges)."""
+    rows = {}
+    with open(DOCS, encoding="utf-8") as handle:
+        for line in handle:
+            match = re.match(r"^\| `(\w+)` \| `(\w+)`[^|]*\| (.*) \|$", line)
+            if match and match.group(1) in ("platform_admin", "group_admin", "group_admin_server_wide"):
+                privileges = re.findall(r"`(\w+)`", match.group(3))
+                if "same 14 as" in match.group(3):
+                    privileges = rows["platform_admin"][1]
+                rows[match.group(1)] = (match.group(2), sorted(privileges))
+    return rows
+
+
+def test_the_documented_presets_are_what_the_module_asks_omero_for(fake):
+    documented = documented_presets()
+    assert set(documented) == {"platform_admin", "group_admin", "group_admin_server_wide"}
+    for preset, (admin_type, privileges) in documented.items():
+        fake.add_group(f"lab-{preset}", "rwra--")
+        name = f"u-{preset}"
+        spec = dict(jdoe(name=name, groups=[f"lab-{preset}"], default_group=f"lab-{preset}"))
+        spec.update(privilege_preset=preset, owner_of=[f"lab-{preset}"])
+        if admin_type == "restricted":
+            spec["admin_type"] = "restricted"
+        ensure_user(fake, spec)
+        user = user_planner.current_user(fake, name, fake.security_roles())
+        assert (user["admin_type"], user["privileges"]) == (admin_type, privileges), preset
+        assert user["owner_of"] == [f"lab-{preset}"]
+
+
+def test_group_admin_is_an_owner_without_any_privilege(fake):
+    result = ensure_user(fake, jdoe(privilege_preset="group_admin", owner_of=["lab"]))
+    calls = fake.write_calls()
+    assert [c[0] for c in calls] == ["create_experimenter_with_password", "add_group_owners"]
+    assert calls[0][1][2:] == ("lab", ["user"])  # default group lab, then "user": never "system"
+    assert calls[1][1] == ("lab", ["jdoe"])
+    assert "jdoe" not in fake.privileges or not fake.privileges["jdoe"]
+    assert result["user"]["admin_type"] == "none"
+    assert result["warnings"] == []
+    again = ensure_user(fake, jdoe(privilege_preset="group_admin", owner_of=["lab"]))
+    assert not again["changed"]
+
+
+def test_a_group_admin_made_by_the_old_preset_leaves_the_system_group(fake):
+    fake.add_user("asmith", ["lab", "system", "user"], privileges=FBI_PLAN_PRIVILEGES, owner_of=["lab"])
+    fake.calls.clear()
+    result = ensure_user(fake, {"name": "asmith", "privilege_preset": "group_admin", "owner_of": ["lab"]})
+    assert fake.write_calls() == [("remove_groups", ("asmith", ["system"]))]
+    assert result["diff"]["before"]["admin_type"] == "restricted"
+    assert user_planner.current_user(fake, "asmith", fake.security_roles())["admin_type"] == "none"
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ({"privilege_preset": "group_admin"}, "privilege_preset group_admin makes the user the owner"),
+        ({"privilege_preset": "group_admin", "owner_of": []}, "set owner_of"),
+        (
+            {"privilege_preset": "group_admin", "owner_of": ["lab"], "admin_type": "restricted"},
+            "privilege_preset group_admin is a group owner with no administrator privilege",
+        ),
+        (
+            {"privilege_preset": "group_admin", "owner_of": ["lab"], "admin_type": "none", "privileges": ["Sudo"]},
+            "use admin_type restricted with privilege_preset group_admin_server_wide",
+        ),
+    ],
+)
+def test_group_admin_misuse_is_refused_before_any_call(fake, spec, message):
+    with pytest.raises(OmeroInputError, match=re.escape(message)):
+        ensure_user(fake, dict({"name": "jdoe"}, **spec))
+    assert fake.write_calls() == []
+
+
+def test_the_server_wide_group_admin_warns(fake):
+    spec = jdoe(admin_type="restricted", privilege_preset="group_admin_server_wide", owner_of=["lab"])
+    result = ensure_user(fake, spec)
+    assert len(result["warnings"]) == 1
+    assert "server-wide restricted administrator" in result["warnings"][0]
+    assert "Sudo lets them act as any user" in result["warnings"][0]

@@ -58,3 +58,17 @@ def test_bad_database_fails_clearly(omero_db, capsys):
 def test_hql_needs_credentials(omero_db, capsys):
     out = run_module(omero_cache_targets, dict(omero_db, source="hql"), capsys)
     assert out["failed"] and "omero_user" in out["msg"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ({"omero_port": 70000}, "omero_port must be a TCP port number from 1 to 65535, got 70000"),
+        ({"dest": "targets.txt"}, "dest must be an absolute path"),
+        ({"login_port": -1}, "login_port must be a TCP port number from 1 to 65535, got -1"),
+    ],
+)
+def test_options_outside_their_domain_are_refused_before_connecting(args, message, capsys):
+    out = run_module(omero_cache_targets, dict({"login_host": "127.0.0.1"}, **args), capsys)
+    assert out["failed"]
+    assert out["msg"].startswith(message)

@@ -114,3 +114,17 @@ def test_unreachable(fake, capsys):
     )
     assert out["failed"]
     assert out["msg"].startswith("cannot reach OMERO.server at localhost:4064")
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("login_port", 65536, "login_port must be a TCP port number from 1 to 65535, got 65536"),
+        ("login_timeout", -1, "login_timeout must be a number of seconds greater than 0, got -1"),
+    ],
+)
+def test_connection_options_outside_their_domain_are_refused_before_connecting(fake, capsys, option, value, message):
+    out = run_module({"name": "lab", option: value}, capsys, fake)
+    assert out["rc"] == 1
+    assert out["msg"] == message
+    assert out["session"].params is None

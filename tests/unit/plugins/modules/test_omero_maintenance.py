@@ -126,3 +126,24 @@ def test_missing_directory_fails(capsys, tmp_path):
     out = run_module(omero_maintenance, args, capsys)
     assert out["failed"]
     assert "does not exist" in out["msg"]
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("flag", "omero-maintenance.flag", "flag must be an absolute path on the managed host (starting with /)"),
+        ("page", "www/maintenance.html", "page must be an absolute path on the managed host (starting with /)"),
+        ("retry_after", 0, "retry_after must be a number of seconds greater than 0, got 0"),
+        ("retry_after", -60, "retry_after must be a number of seconds greater than 0, got -60"),
+    ],
+)
+def test_values_outside_their_domain_are_refused_before_any_write(
+    capsys, tmp_path, monkeypatch, option, value, message
+):
+    monkeypatch.chdir(tmp_path)
+    args = dict(state="on", flag=str(tmp_path / "omero-maintenance.flag"), page=str(tmp_path / "maintenance.html"))
+    args[option] = value
+    out = run_module(omero_maintenance, args, capsys)
+    assert out["rc"] == 1
+    assert out["msg"].startswith(message)
+    assert sorted(os.listdir(tmp_path)) == []

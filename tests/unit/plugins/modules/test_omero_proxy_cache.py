@@ -134,3 +134,44 @@ def test_warm_in_check_mode_sends_nothing(capsys, tmp_path, server):
     assert out["changed"]
     assert Handler.seen == []
     assert out["warmed"] == [{"url": server + "/a/", "status": None}]
+
+
+def test_purge_all_refuses_the_root_directory(capsys, monkeypatch):
+    def must_not_walk(*_args, **_kwargs):
+        raise AssertionError("purge_all walked / before refusing it")
+
+    monkeypatch.setattr(pc.os, "walk", must_not_walk)
+    for root in ("/", "//", "/var/.."):
+        out = run(capsys, cache_dir=root, purge_all=True)
+        assert out["rc"] == 1
+        assert out["msg"].startswith("cache_dir must be an nginx proxy_cache_path directory, not /")
+
+
+def test_purge_all_refuses_a_directory_whose_files_are_not_nginx_cache_entries(capsys, cache, tmp_path):
+    root, paths = cache
+    # A file named like a cache entry (32 hex digits) without nginx's KEY: header: not a cache.
+    stranger = tmp_path / "api" / "0123456789abcdef0123456789abcdef"
+    stranger.write_bytes(b"a user's file, named by its md5\n")
+    out = run(capsys, cache_dir=str(root), purge_all=True)
+    assert out["rc"] == 1
+    assert out["msg"].startswith(f"cache_dir {root} does not look like an nginx cache: 1 file named like a cache entry")
+    assert str(stranger) in out["msg"]
+    assert remaining(paths) == sorted(KEYS)
+    assert stranger.exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ({"cache_dir": "var/cache/nginx/omero", "purge_all": True}, "cache_dir must be an absolute path"),
+        ({"purge_all": True, "timeout": 0}, "timeout must be a number of seconds greater than 0, got 0"),
+        ({"purge_all": True, "timeout": -5}, "timeout must be a number of seconds greater than 0, got -5"),
+        ({"warm_urls": ["/"], "warm_base_url": "127.0.0.1:9000"}, "warm_base_url must be an http:// or https:// URL"),
+    ],
+)
+def test_values_outside_their_domain_are_refused(capsys, cache, args, message):
+    root, paths = cache
+    out = run(capsys, **dict({"cache_dir": str(root)}, **args))
+    assert out["rc"] == 1
+    assert out["msg"].startswith(message)
+    assert remaining(paths) == sorted(KEYS)

@@ -164,3 +164,20 @@ def test_without_omero_py_the_module_says_so(capsys, monkeypatch):
     out = module_runner.run_module(omero_user, base(), capsys)
     assert out["rc"] == 1
     assert "omero-py" in out["msg"]
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("login_port", 70000, "login_port must be a TCP port number from 1 to 65535, got 70000"),
+        ("login_port", 0, "login_port must be a TCP port number from 1 to 65535, got 0"),
+        ("login_timeout", -5, "login_timeout must be a number of seconds greater than 0, got -5"),
+        ("login_timeout", 0, "login_timeout must be a number of seconds greater than 0, got 0"),
+    ],
+)
+def test_connection_options_outside_their_domain_are_refused_before_connecting(fake, capsys, option, value, message):
+    out = run_module(base(**{option: value}), capsys, fake)
+    assert out["rc"] == 1
+    assert out["msg"] == message
+    assert out["session"].params is None, "the module connected before checking its options"
+    assert fake.write_calls() == []
