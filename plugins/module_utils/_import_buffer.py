@@ -114,7 +114,13 @@ def write_notices(root, warnings, now, cfg):
                 fh.write(text)
 
 
-def clean(cfg, requests, now, dry_run=False, log=print):
+def stdout_log(msg):
+    """One line on stdout (the journal, under systemd)."""
+    sys.stdout.write(msg + "\n")
+    sys.stdout.flush()
+
+
+def clean(cfg, requests, now, dry_run=False, log=stdout_log):
     """One pass; returns {'deleted': [...], 'warned': [...], 'kept': n}."""
     try:
         with open(cfg["state_file"], encoding="utf-8") as fh:
@@ -164,5 +170,5 @@ def main(argv):
         sys.stderr.write(f"omero-import-buffer-clean: cannot read the import queue, nothing deleted: {exc}\n")
         return 1
     result = clean(cfg, requests, time.time(), dry_run=args.dry_run)
-    print(json.dumps(result, sort_keys=True))
+    stdout_log(json.dumps(result, sort_keys=True))
     return 0

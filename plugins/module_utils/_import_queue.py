@@ -285,15 +285,13 @@ def retry(cur, name):
     return before, True
 
 
-def list_requests(cur, states=None, limit=200):
-    sql = f"SELECT {COLUMNS} FROM import_request"  # noqa: S608  # constant columns
-    args = []
-    if states:
-        sql += " WHERE state = ANY(%s)"
-        args.append(list(states))
-    sql += " ORDER BY id DESC LIMIT %s"
-    args.append(int(limit))
-    cur.execute(sql, args)
+def list_requests(cur, states=None, limit=200, name=None):
+    """Requests, newest first; only ``states`` (all when empty) and only ``name`` when given."""
+    cur.execute(
+        f"SELECT {COLUMNS} FROM import_request"  # noqa: S608  # constant columns
+        " WHERE (%s OR state = ANY(%s)) AND (%s IS NULL OR name = %s) ORDER BY id DESC LIMIT %s",
+        (not states, list(states or []), name, name, int(limit)),
+    )
     return [_row(cur, r) for r in cur.fetchall()]
 
 

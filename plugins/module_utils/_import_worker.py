@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import posixpath
 import re
 import shlex
 import shutil
@@ -424,14 +425,19 @@ class Worker:
 
 
 def buffer_path_exists(config, path):
-    """Whether the request directory is still on the buffer (rsync listing through the read-only key)."""
+    """Whether the request directory is still on the buffer (a listing of its parent through the read-only key).
+
+    rrsync refuses a path that does not exist before rsync runs (exit 12, "No such file or
+    directory"), so the parent is listed and the name looked up in it; a missing parent means
+    the directory is gone too. Any other error raises: nothing is removed on a doubt.
+    """
     worker = Worker(config, "housekeeping")
-    argv = [*worker.rsync_base(), "--list-only", worker.remote(path)]
+    parent, name = posixpath.split(path.rstrip("/"))
+    argv = [*worker.rsync_base(), "--list-only", worker.remote(parent)]
     proc = subprocess.run(argv, capture_output=True, text=True, check=False, timeout=300)  # pylint: disable=ansible-bad-function
     if proc.returncode == 0:
-        return True
-    # rsync exit 23: partial transfer, the directory does not exist on the sender.
-    if proc.returncode == 23 and "No such file or directory" in proc.stderr:
+        return name in parse_listing(proc.stdout)
+    if "No such file or directory" in proc.stderr:
         return False
     raise RuntimeError(
         f"cannot ask the buffer about {path} (rsync exit {proc.returncode}): {proc.stderr.strip()[-300:]}"

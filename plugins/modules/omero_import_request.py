@@ -8,7 +8,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: omero_import_request
-short_description: Submit, cancel, retry or list in-place import requests of the import queue
+short_description: Submit, cancel or retry in-place import requests of the import queue
 version_added: 0.1.0
 description:
   - Manages requests of the durable in-place import queue kept in the import operations database
@@ -19,7 +19,7 @@ description:
     nothing; with other fields it fails (a request is never rewritten under a worker).
   - O(state=cancelled) cancels a request that is not finished; O(state=queued) queues a failed or
     cancelled request again (filesets already imported stay recorded and are not imported again).
-  - O(state=info) changes nothing and returns the requests (all, or O(name)) with their events.
+  - M(bioimage.omero.omero_import_request_info) lists requests.
   - Before submitting, the module checks in the OMERO database (O(omero_db), read in a read-only
     transaction) that the OMERO user exists and that a target given by id exists; a bad request fails
     naming the problem and changes nothing.
@@ -40,15 +40,14 @@ options:
     default: omero_import
   name:
     description:
-      - Name of the request, unique in the queue (letters, digits, C(.), C(_), C(@), C(-)). Required
-        unless O(state=info).
+      - Name of the request, unique in the queue (letters, digits, C(.), C(_), C(@), C(-)).
     type: str
+    required: true
   state:
     description:
-      - C(present) submits, C(cancelled) cancels, C(queued) retries a failed or cancelled request,
-        C(info) lists.
+      - C(present) submits, C(cancelled) cancels, C(queued) retries a failed or cancelled request.
     type: str
-    choices: [present, cancelled, queued, info]
+    choices: [present, cancelled, queued]
     default: present
   path:
     description:
@@ -89,12 +88,6 @@ options:
         the user and the target. Empty to skip the checks.
     type: str
     default: omero
-  states:
-    description:
-      - With O(state=info), only requests in these states.
-    type: list
-    elements: str
-    default: []
 author:
   - bioimage.omero developers (@bioimage-omero)
 """
@@ -113,17 +106,11 @@ EXAMPLES = r"""
   bioimage.omero.omero_import_request:
     name: alice-exp42
     state: cancelled
-
-- name: List the failed requests
-  bioimage.omero.omero_import_request:
-    state: info
-    states: [failed]
-  register: failed
 """
 
 RETURN = r"""
 request:
-  description: The request after the call (null with O(state=info) and no O(name)).
+  description: The request after the call.
   returned: always
   type: dict
   sample: {"id": 3, "name": "alice-exp42", "path": "lab1/alice/exp42", "state": "queued", "filesets_done": 0}
@@ -131,11 +118,6 @@ state_before:
   description: State of the request before the call (null when it did not exist).
   returned: always
   type: str
-requests:
-  description: With O(state=info), the requests (newest first), each with its C(events).
-  returned: when state is info
-  type: list
-  elements: dict
 """
 
 import traceback
@@ -176,8 +158,8 @@ def main():
     spec = cq.db_argument_spec()
     spec.update(
         login_db={"type": "str", "default": "omero_import"},
-        name={"type": "str"},
-        state={"type": "str", "choices": ["present", "cancelled", "queued", "info"], "default": "present"},
+        name={"type": "str", "required": True},
+        state={"type": "str", "choices": ["present", "cancelled", "queued"], "default": "present"},
         path={"type": "str"},
         buffer_root={"type": "str", "default": "/srv/import-buffer"},
         omero_user={"type": "str"},
@@ -185,22 +167,14 @@ def main():
         transfer={"type": "str", "choices": list(iq.TRANSFERS), "default": "ln"},
         max_attempts={"type": "int", "default": 5},
         omero_db={"type": "str", "default": "omero"},
-        states={"type": "list", "elements": "str", "default": []},
     )
     module = AnsibleModule(
         argument_spec=spec,
         supports_check_mode=True,
-        required_if=[
-            ("state", "present", ("name", "path", "omero_user", "target")),
-            ("state", "cancelled", ("name",)),
-            ("state", "queued", ("name",)),
-        ],
+        required_if=[("state", "present", ("path", "omero_user", "target"))],
     )
     p = module.params
     cm.require_psycopg2(module)
-    bad_states = [s for s in p["states"] if s not in iq.STATES]
-    if bad_states:
-        module.fail_json(msg=f"states: {bad_states} are not among {', '.join(iq.STATES)}")
     if p["max_attempts"] < 1:
         module.fail_json(msg="max_attempts must be at least 1")
     fields = None
@@ -222,14 +196,7 @@ def main():
         with conn.cursor() as cur:
             if module.check_mode:
                 cur.execute(iq.SCHEMA_SQL)
-            if p["state"] == "info":
-                rows = iq.list_requests(cur, p["states"])
-                if p["name"]:
-                    rows = [r for r in rows if r["name"] == p["name"]]
-                result["requests"] = [dict(iq.jsonable(r), events=iq.events(cur, r["id"])) for r in rows]
-                if p["name"] and rows:
-                    result["request"] = iq.jsonable(rows[0])
-            elif p["state"] == "present":
+            if p["state"] == "present":
                 before = iq.get_request(cur, p["name"])
                 row, changed = iq.submit(cur, fields, p["max_attempts"])
                 result["state_before"] = before["state"] if before else None

@@ -45,7 +45,13 @@ if not SERVER or not os.environ.get("BIOIMAGE_OMERO_TEST_STAGING"):
 from ansible_collections.bioimage.omero.plugins.module_utils import _cache_queue as cq  # noqa: E402
 from ansible_collections.bioimage.omero.plugins.module_utils import _import_queue as q  # noqa: E402
 from ansible_collections.bioimage.omero.plugins.module_utils import _import_worker as w  # noqa: E402
-from ansible_collections.bioimage.omero.tests.unit.conftest import fresh_db, pg_bindir, pg_server  # noqa: E402, F401
+
+# The throwaway PostgreSQL fixtures of the unit tests.
+from ansible_collections.bioimage.omero.tests.unit.conftest import (  # noqa: E402, F401  # pylint: disable=unused-import
+    fresh_db,
+    pg_bindir,
+    pg_server,
+)
 
 HOST, _SEP, _PORT = SERVER.partition(":")
 PORT = int(_PORT or 4064)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 from ansible_collections.bioimage.omero.plugins.module_utils import _cache_queue as cq
-from ansible_collections.bioimage.omero.plugins.modules import omero_import_request
+from ansible_collections.bioimage.omero.plugins.modules import omero_import_request, omero_import_request_info
 from ansible_collections.bioimage.omero.tests.unit.plugins.modules.module_runner import run_module
 
 OMERO_TABLES = """
@@ -44,6 +44,10 @@ def count(fresh_db):
         n = cur.fetchone()[0]
     conn.close()
     return n
+
+
+def info_args(ops, **kw):
+    return dict({k: v for k, v in ops.items() if k != "omero_db"}, **kw)
 
 
 GOOD = {"name": "exp1", "path": "lab1/alice/exp1", "omero_user": "alice", "target": "Dataset:51"}
@@ -85,21 +89,28 @@ def test_cancel_retry_info(ops, capsys):
     run_module(omero_import_request, dict(ops, **GOOD), capsys)
     dry = run_module(omero_import_request, dict(ops, name="exp1", state="cancelled", _ansible_check_mode=True), capsys)
     assert dry["changed"] and dry["request"]["state"] == "cancelled"
-    info = run_module(omero_import_request, dict(ops, name="exp1", state="info"), capsys)
-    assert not info["changed"] and info["request"]["state"] == "queued"
+    info = run_module(omero_import_request_info, info_args(ops, name="exp1"), capsys)
+    assert not info["changed"] and info["requests"][0]["state"] == "queued"
     out = run_module(omero_import_request, dict(ops, name="exp1", state="cancelled"), capsys)
     assert out["changed"] and out["state_before"] == "queued" and out["request"]["state"] == "cancelled"
     assert not run_module(omero_import_request, dict(ops, name="exp1", state="cancelled"), capsys)["changed"]
     out = run_module(omero_import_request, dict(ops, name="exp1", state="queued"), capsys)
     assert out["changed"] and out["request"]["state"] == "queued"
     assert not run_module(omero_import_request, dict(ops, name="exp1", state="queued"), capsys)["changed"]
-    info = run_module(omero_import_request, dict(ops, state="info", states=["queued"]), capsys)
+    info = run_module(omero_import_request_info, info_args(ops, states=["queued"]), capsys)
     assert [r["name"] for r in info["requests"]] == ["exp1"]
     assert [e["state"] for e in info["requests"][0]["events"]] == ["queued", "cancelled", "queued"]
     out = run_module(omero_import_request, dict(ops, name="nope", state="cancelled"), capsys)
     assert out["failed"] and "does not exist" in out["msg"]
-    out = run_module(omero_import_request, dict(ops, state="info", states=["running"]), capsys)
+    assert run_module(omero_import_request_info, info_args(ops, states=["done"]), capsys)["requests"] == []
+    assert run_module(omero_import_request_info, info_args(ops, name="other"), capsys)["requests"] == []
+    out = run_module(omero_import_request_info, info_args(ops, states=["running"]), capsys)
     assert out["failed"] and "states" in out["msg"]
+
+
+def test_info_before_any_request(ops, capsys):
+    out = run_module(omero_import_request_info, info_args(ops), capsys)
+    assert out.get("requests") == [] and not out["changed"], out
 
 
 def test_checks_can_be_skipped(ops, capsys):

@@ -1,5 +1,4 @@
-#!/usr/bin/python3
-"""import-test-list DIR: the molecule scenario's stand-in for `omero import -f -- DIR`.
+"""import_test_list.py DIR: the molecule scenario's stand-in for `omero import -f -- DIR`.
 
 Same output format as `omero import -f` ("# Group: MAIN SPW: false Reader: ..."
 then the fileset's files): every top-level file of DIR is a fileset, every

@@ -1,5 +1,4 @@
-#!/usr/bin/python3
-"""import-test-command -u USER --transfer=ln|ln_s|cp -T TARGET -- MAIN
+"""import_test_command.py -u USER --transfer=ln|ln_s|cp -T TARGET -- MAIN
 
 The molecule scenario's stand-in for `omero import` (which needs OMERO.server):
 does what an in-place import does on disk and in OMERO's tables. Spends
@@ -9,7 +8,7 @@ ln, symlink for ln_s, copy for cp, like --transfer) and records the fileset,
 its original files, its entries (clientPath = the source path without its
 leading slash) and one image in one transaction. The fileset is MAIN alone, or,
 when MAIN lies in a top-level directory of the request's staging directory
-(IMPORT_TEST_STAGING/ID/), every file of that directory (as import-test-list
+(IMPORT_TEST_STAGING/ID/), every file of that directory (as import_test_list.py
 groups them). Connects to OMERO's database through the PG* environment.
 """
 
