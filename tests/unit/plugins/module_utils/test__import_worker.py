@@ -80,3 +80,19 @@ def test_rsync_uses_the_pinned_key_and_host_key():
     base = worker.rsync_base()
     assert base[0] == "rsync" and "StrictHostKeyChecking=yes" in base[2] and "UserKnownHostsFile=/kh" in base[2]
     assert worker.remote("lab1/alice/exp1") == "omero-sync@buf:lab1/alice/exp1/"
+
+
+def test_housekeeping_writes_the_metrics_file(fresh_db, tmp_path, capsys):
+    import json
+
+    from ansible_collections.bioimage.omero.plugins.module_utils import _import_worker_cli as cli
+
+    config = tmp_path / "worker.json"
+    metrics = tmp_path / "omero_import.prom"
+    config.write_text("# managed\n" + json.dumps({"database": fresh_db, "metrics_file": str(metrics)}))
+    assert cli.main(["housekeeping", "--config", str(config)]) == 0
+    text = metrics.read_text()
+    assert 'omero_import_requests{state="failed"} 0' in text and "omero_import_running 0" in text
+    assert oct(metrics.stat().st_mode & 0o777) == "0o644"
+    assert cli.main(["status", "--config", str(config)]) == 0
+    assert json.loads(capsys.readouterr().out)["counts"]["queued"] == 0
