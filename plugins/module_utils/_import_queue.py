@@ -333,7 +333,8 @@ def claim(conn, worker, lease_seconds):
             {"worker": worker, "lease": lease_seconds},
         )
         row = _row(cur, cur.fetchone())
-        if row is not None:
+        # A waiting request is claimed at every poll: its history records the waiting once.
+        if row is not None and not row["message"].startswith("waiting"):
             event(cur, row["id"], row["state"], f"claimed by {worker}")
     return row
 
@@ -373,7 +374,7 @@ def wait(conn, req, worker, seconds, message):
             " WHERE id = %s AND worker = %s AND state IN ('syncing', 'importing')",
             (message, seconds, req["id"], worker),
         )
-        if cur.rowcount == 1 and req.get("message") != message:
+        if cur.rowcount == 1 and not (req.get("message") or "").startswith("waiting"):
             event(cur, req["id"], "queued", message)
         return cur.rowcount == 1
 

@@ -187,13 +187,17 @@ class Worker:
         c = self.config["sync"]
         return f"{c['user']}@{c['host']}:{path.rstrip('/')}/"
 
-    def run(self, argv, req, logfh, env=None, what="command"):
-        """Run a command, its output into the request log; heartbeats meanwhile. Returns (rc, output)."""
+    def run(self, argv, req, logfh, env=None, what="command", quiet=False):
+        """Run a command, its output into the request log (not when ``quiet``); heartbeats meanwhile.
+
+        Returns (rc, output).
+        """
         full_env = dict(os.environ)
         full_env.update(self.config.get("environment") or {})
         full_env.update(env or {})
-        logfh.write(f"$ {' '.join(shlex.quote(a) for a in argv)}\n")
-        logfh.flush()
+        if not quiet:
+            logfh.write(f"$ {' '.join(shlex.quote(a) for a in argv)}\n")
+            logfh.flush()
         with tempfile.TemporaryFile() as out:
             try:
                 self.proc = subprocess.Popen(  # pylint: disable=ansible-bad-function
@@ -220,9 +224,10 @@ class Worker:
             self.proc = None
             out.seek(0)
             output = out.read().decode("utf-8", "replace")
-        logfh.write(output)
-        logfh.write(f"[exit {rc}]\n")
-        logfh.flush()
+        if not quiet:
+            logfh.write(output)
+            logfh.write(f"[exit {rc}]\n")
+            logfh.flush()
         if self.stopping:
             raise Lost("worker stopping")
         return rc, output
@@ -288,16 +293,28 @@ class Worker:
         if not self.config.get("omero_database"):
             return None
         if self.omero_db is None:
-            self.omero_db = self.connect_fn(self.config["omero_database"])
+            try:
+                self.omero_db = self.connect_fn(self.config["omero_database"])
+            except Exception as exc:
+                raise Failure(f"cannot connect to OMERO's database: {exc}") from exc
         paths = [f if f.startswith("/") else os.path.join(staging, f) for f in files]
         candidates = paths + [p.lstrip("/") for p in paths]
+        try:
+            return self._existing_fileset(candidates, len(set(paths)))
+        except Exception as exc:
+            with contextlib.suppress(Exception):
+                self.omero_db.close()
+            self.omero_db = None
+            raise Failure(f"cannot ask OMERO's database for existing filesets: {exc}") from exc
+
+    def _existing_fileset(self, candidates, count):
         with self.omero_db, self.omero_db.cursor() as cur:
             # A fileset without an image is an import that died half-way: not counted.
             cur.execute(
                 "SELECT e.fileset FROM filesetentry e WHERE e.clientpath = ANY(%s)"
                 " AND EXISTS (SELECT 1 FROM image i WHERE i.fileset = e.fileset)"
                 " GROUP BY e.fileset HAVING count(DISTINCT ltrim(e.clientpath, '/')) = %s ORDER BY e.fileset LIMIT 1",
-                (candidates, len(set(paths))),
+                (candidates, count),
             )
             row = cur.fetchone()
         return row[0] if row else None
@@ -370,8 +387,10 @@ class Worker:
     def work(self, req):
         staging = os.path.join(self.config["staging_dir"], str(req["id"]))
         log_path = os.path.join(self.config["log_dir"], f"request-{req['id']}.log")
+        waiting_before = req["state"] == "syncing" and (req.get("message") or "").startswith("waiting")
         with open(log_path, "a", encoding="utf-8") as logfh:
-            logfh.write(f"== {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())} {self.worker} {req['state']}\n")
+            if not waiting_before:
+                logfh.write(f"== {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())} {self.worker} {req['state']}\n")
             try:
                 if req["state"] == "syncing":
                     self.sync(req, staging, logfh)
@@ -381,8 +400,10 @@ class Worker:
                 logfh.write("done\n")
                 self.log(f"{self.worker}: request {req['id']} done")
             except Waiting as exc:
-                q.wait(self.conn, req, self.worker, float(self.config.get("poll_seconds", 10)), str(exc))
-                logfh.write(f"waiting: {exc}\n")
+                message = str(exc) if str(exc).startswith("waiting") else f"waiting: {exc}"
+                q.wait(self.conn, req, self.worker, float(self.config.get("poll_seconds", 10)), message)
+                if not waiting_before:
+                    logfh.write(f"{message}\n")
             except Failure as exc:
                 new = q.fail_attempt(
                     self.conn,
@@ -410,7 +431,8 @@ class Worker:
             if req is None:
                 self._sleep(poll)
                 continue
-            self.log(f"{self.worker}: request {req['id']} ({req['name']}) {req['state']}")
+            if not (req.get("message") or "").startswith("waiting"):
+                self.log(f"{self.worker}: request {req['id']} ({req['name']}) {req['state']}")
             self.work(req)
             handled += 1
             if max_requests is not None and handled >= max_requests:

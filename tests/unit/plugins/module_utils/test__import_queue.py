@@ -204,3 +204,20 @@ def test_reader_role_gets_select_only(conn, fresh_db):
         with conn, conn.cursor() as cur:
             cur.execute("REVOKE ALL ON import_request FROM import_reader_test")
             cur.execute("DROP ROLE import_reader_test")
+
+
+def test_a_waiting_request_is_recorded_once(conn):
+    submit(conn)
+    for age in (5, 7, 9):  # the worker polls; the message changes, the history does not grow
+        req = q.claim(conn, "rw/1", 60)
+        assert q.wait(conn, req, "rw/1", 0, f"waiting: newest file changed {age} s ago")
+    req = q.claim(conn, "rw/1", 60)
+    assert q.set_state(conn, req, "rw/1", "syncing", "syncing (marker present)")
+    with conn, conn.cursor() as cur:
+        history = [(e["state"], e["message"][:12]) for e in q.events(cur, req["id"])]
+    assert history == [
+        ("queued", "submitted"),
+        ("syncing", "claimed by r"),
+        ("queued", "waiting: new"),
+        ("syncing", "syncing (mar"),
+    ]
