@@ -57,7 +57,7 @@ def collect(config: Dict[str, Any], now: Optional[float] = None) -> str:
             families.extend(reader(config[key]))
     last_run = Family(f"{sources.PREFIX}metrics_last_run_timestamp_seconds", "gauge", "when omero-metrics last ran")
     last_run.add(time.time() if now is None else now)
-    return render(families + [last_run])
+    return render([*families, last_run])
 
 
 def main(argv: Optional[List[str]] = None) -> int:

@@ -198,8 +198,8 @@ def cache_regen_families(path: str, connect: Optional[Callable[[Dict[str, Any]],
                 statuses = [queue.status(cur, run) for run in runs]
         finally:
             conn.close()
-    except Exception:  # noqa: BLE001 - any failure (file, driver, server) is "not readable", never a crash
+    except Exception:  # any failure (file, driver, server) is "not readable", never a crash
         readable.add(0, path=path)
         return [readable]
     readable.add(1, path=path)
-    return [readable] + cache_status_families(statuses)
+    return [readable, *cache_status_families(statuses)]
