@@ -24,7 +24,8 @@ flock 9
 HOST_PACKAGES=(podman runc conmon netavark aardvark-dns iptables debootstrap
                debian-archive-keyring python3-venv python3-dev ca-certificates
                apt-cacher-ng wrk parallel rsync git xfsprogs
-               postgresql restic shellcheck openssh-client)
+               postgresql restic shellcheck openssh-client
+               prometheus prometheus-alertmanager mtail)  # promtool, amtool, mtail: the monitoring unit tests
 missing=()
 for p in "${HOST_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' || missing+=("$p")
