@@ -24,7 +24,7 @@ import shutil
 import sys
 import time
 
-from ._cache_queue import connect
+from ._cache_schema import connect
 
 DEFAULT_CONFIG = "/etc/omero-import-buffer/clean.json"
 NOTICE = ".buffer-expiry-notice.txt"

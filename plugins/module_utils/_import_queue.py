@@ -11,7 +11,7 @@ and import them one at a time. Every fileset imported is recorded in
 the request where it stopped: recorded filesets are never imported again.
 
 Installed on the hosts by the host_tools role: imports nothing from Ansible,
-psycopg2 only when connecting (``_cache_queue.connect``).
+psycopg2 only when connecting (``_cache_schema.connect``).
 """
 
 from __future__ import annotations

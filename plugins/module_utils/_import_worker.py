@@ -31,7 +31,7 @@ import tempfile
 import time
 
 from . import _import_queue as q
-from ._cache_queue import connect
+from ._cache_schema import connect
 
 LIST_LINE_RE = re.compile(r"^([-dlpscb][-rwxsStT]{9})\s+([0-9,]+)\s+(\d{4}/\d\d/\d\d \d\d:\d\d:\d\d)\s(.+)$")
 

@@ -17,7 +17,7 @@ import sys
 
 from . import _import_queue as q
 from . import _import_worker as w
-from ._cache_queue import connect
+from ._cache_schema import connect
 
 DEFAULT_CONFIG = "/etc/omero-import/worker.json"
 
