@@ -154,7 +154,7 @@ def read_worker_config(path: str) -> Dict[str, Any]:
 
 
 def cache_status_families(statuses: List[Dict[str, Any]]) -> List[Family]:
-    """Families from ``_cache_queue.status`` results of the runs that are running."""
+    """Families from ``_cache_report.status`` results of the runs that are running."""
     targets = Family(f"{PREFIX}cache_regen_targets", "gauge", "targets of a running regeneration run, by status")
     remaining = Family(f"{PREFIX}cache_regen_remaining", "gauge", "targets not finished yet (pending or running)")
     finished = Family(f"{PREFIX}cache_regen_finished", "gauge", "targets finished (done or failed)")
@@ -179,7 +179,8 @@ def cache_status_families(statuses: List[Dict[str, Any]]) -> List[Family]:
 
 def cache_regen_families(path: str, connect: Optional[Callable[[Dict[str, Any]], Any]] = None) -> List[Family]:
     """Progress of every running run of the queue named by the worker configuration ``path``."""
-    from ansible_collections.bioimage.omero.plugins.module_utils import _cache_queue as queue
+    from ansible_collections.bioimage.omero.plugins.module_utils import _cache_report as report
+    from ansible_collections.bioimage.omero.plugins.module_utils import _cache_schema as schema
 
     readable = readable_family("cache_regen_queue")
     statuses: List[Dict[str, Any]] = []
@@ -187,7 +188,7 @@ def cache_regen_families(path: str, connect: Optional[Callable[[Dict[str, Any]],
         config = read_worker_config(path)
         params = dict(config["database"])
         params.setdefault("application_name", "omero-metrics")
-        conn = (connect or queue.connect)(params)
+        conn = (connect or schema.connect)(params)
         try:
             with conn, conn.cursor() as cur:
                 cur.execute(
@@ -195,7 +196,7 @@ def cache_regen_families(path: str, connect: Optional[Callable[[Dict[str, Any]],
                     "AND EXISTS (SELECT 1 FROM cache_regen_target t WHERE t.run = name) ORDER BY name"
                 )
                 runs = [row[0] for row in cur.fetchall()]
-                statuses = [queue.status(cur, run) for run in runs]
+                statuses = [report.status(cur, run) for run in runs]
         finally:
             conn.close()
     except Exception:  # any failure (file, driver, server) is "not readable", never a crash

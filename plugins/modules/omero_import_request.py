@@ -124,7 +124,6 @@ import traceback
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.bioimage.omero.plugins.module_utils import _cache_module as cm
-from ansible_collections.bioimage.omero.plugins.module_utils import _cache_queue as cq
 from ansible_collections.bioimage.omero.plugins.module_utils import _import_queue as iq
 
 
@@ -134,7 +133,7 @@ def check_in_omero(module, fields):
     if not p["omero_db"]:
         return
     try:
-        conn = cq.module_connect(dict(p, login_db=p["omero_db"], session_role=None))
+        conn = cm.module_connect(dict(p, login_db=p["omero_db"], session_role=None))
     except Exception as exc:
         module.fail_json(msg=f"cannot connect to the OMERO database {p['omero_db']} to check the request: {exc}")
     try:
@@ -155,7 +154,7 @@ def check_in_omero(module, fields):
 
 
 def main():
-    spec = cq.db_argument_spec()
+    spec = cm.db_argument_spec()
     spec.update(
         login_db={"type": "str", "default": "omero_import"},
         name={"type": "str", "required": True},

@@ -71,12 +71,11 @@ requests:
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.bioimage.omero.plugins.module_utils import _cache_module as cm
-from ansible_collections.bioimage.omero.plugins.module_utils import _cache_queue as cq
 from ansible_collections.bioimage.omero.plugins.module_utils import _import_queue as iq
 
 
 def main():
-    spec = cq.db_argument_spec()
+    spec = cm.db_argument_spec()
     spec.update(
         login_db={"type": "str", "default": "omero_import"},
         name={"type": "str"},

@@ -13,6 +13,7 @@ import subprocess
 import pytest
 from ansible_collections.bioimage.omero.plugins.module_utils import _backup_store as store
 from ansible_collections.bioimage.omero.plugins.module_utils import _cache_queue as q
+from ansible_collections.bioimage.omero.plugins.module_utils import _cache_schema as schema
 from ansible_collections.bioimage.omero.plugins.module_utils import _maintenance as maint
 from ansible_collections.bioimage.omero.plugins.module_utils import _metrics_cli as cli
 from ansible_collections.bioimage.omero.plugins.module_utils import _metrics_sources as src
@@ -166,8 +167,8 @@ def test_timestamps():
 
 # --------------------------------------------------------------------------- cache regeneration (real PostgreSQL)
 def test_cache_regen_progress_from_the_real_queue(tmp_path, fresh_db):
-    conn = q.connect(fresh_db)
-    q.ensure_schema(conn)
+    conn = schema.connect(fresh_db)
+    schema.ensure_schema(conn)
     with conn, conn.cursor() as cur:
         q.start_run(cur, "r1", ["Image:1", "Image:2", "Image:3"])
         q.start_run(cur, "stopped", ["Image:9"])

@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import pytest
-from ansible_collections.bioimage.omero.plugins.module_utils import _cache_queue as cq
+from ansible_collections.bioimage.omero.plugins.module_utils import _cache_schema as cq
 from ansible_collections.bioimage.omero.plugins.modules import omero_import_request, omero_import_request_info
 from ansible_collections.bioimage.omero.tests.unit.plugins.modules.module_runner import run_module
 
