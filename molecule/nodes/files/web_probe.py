@@ -11,6 +11,7 @@ import json
 import os
 import sys
 import time
+from datetime import timedelta
 from importlib import import_module
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "omeroweb.settings")
@@ -20,6 +21,7 @@ import django
 django.setup()
 
 from django.conf import settings  # noqa: E402
+from django.utils import timezone  # noqa: E402
 
 
 def secret():
@@ -30,7 +32,8 @@ def sessions():
     store = import_module(settings.SESSION_ENGINE).SessionStore
     expired = store()
     expired["probe"] = "expired"
-    expired.set_expiry(1)
+    # A date, not a number of seconds: clearsessions judges file sessions by their expiry date.
+    expired.set_expiry(timezone.now() + timedelta(seconds=1))
     expired.save()
     live = store()
     live["probe"] = "live"
