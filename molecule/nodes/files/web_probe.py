@@ -6,6 +6,8 @@ Run as the OMERO.web user with OMERODIR set:
             print both session files as JSON {"expired": path, "live": path}
 """
 
+from __future__ import annotations
+
 import hashlib
 import json
 import os
