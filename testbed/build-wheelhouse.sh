@@ -22,7 +22,7 @@ export PATH="$TESTBED_VENV/bin:$PATH"
 
 SUITES=(bookworm trixie)
 # Installed from the result to prove the wheelhouse is complete.
-CHECK_PACKAGES=(omero-py omero-cli-render omero-web gunicorn django-redis omero-figure omero-iviewer)
+CHECK_PACKAGES=(omero-py omero-cli-render omero-certificates omero-web gunicorn django-redis omero-figure omero-iviewer)
 log() { printf '==> [%4ss] wheelhouse: %s\n' "$SECONDS" "$*"; }
 
 recipe=$(

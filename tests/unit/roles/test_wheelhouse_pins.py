@@ -53,7 +53,9 @@ def omero_web_requirements():
 
 
 def omero_server_requirements():
-    return role_defaults("omero_server")["omero_server_python_packages"]
+    server = role_defaults("omero_server")
+    # omero-certificates goes into the server venv when omero_server_certificates is on (the default).
+    return server["omero_server_python_packages"] + [server["omero_server_certificates_package"]]
 
 
 @pytest.mark.parametrize(
