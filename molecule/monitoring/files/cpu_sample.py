@@ -1,7 +1,7 @@
 """CPU time of the exporters (node exporter, mtail) and of nginx on this host, between two calls.
 
-    cpu_sample.py start FILE   record the counters
-    cpu_sample.py stop FILE    print the CPU each group used since start, as a share of one core
+cpu_sample.py start FILE   record the counters
+cpu_sample.py stop FILE    print the CPU each group used since start, as a share of one core
 """
 
 import json

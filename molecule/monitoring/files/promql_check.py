@@ -2,7 +2,7 @@
 the dashboards given as arguments against the live Prometheus: each must evaluate without error,
 and every metric it names must have at least one series (catches typos and renamed metrics).
 
-    promql_check.py URL [--absent-ok METRIC ...] DASHBOARD.json ...
+    promql_check.py URL [--absent-ok METRIC ...] [--dashboard DASHBOARD.json ...]
 
 Prints a JSON report; exits 1 when anything fails.
 """
@@ -44,7 +44,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("url")
     parser.add_argument("--absent-ok", action="append", default=[])
-    parser.add_argument("dashboards", nargs="*")
+    parser.add_argument("--dashboard", dest="dashboards", action="append", default=[])
     args = parser.parse_args()
     exprs = []
     for group in api(args.url, "/api/v1/rules")["data"]["groups"]:

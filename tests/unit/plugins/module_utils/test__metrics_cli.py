@@ -83,7 +83,7 @@ def test_backup_status_written_by_the_backup_code(tmp_path):
     store.update_status(status, "dump", {"ok": False, "message": "boom", "time": "2026-11-22T02:00:00Z"})
     store.update_status(status, "drill", {"ok": True, "seconds": 60, "time": "2026-11-20T03:00:00Z"})
     store.update_status(status, "data_run", {"ok": True, "total_bytes": 99, "time": "2026-11-22T04:00:00Z"})
-    config, _ = write_config(tmp_path, backup_status_file=status)
+    config = write_config(tmp_path, backup_status_file=status)[0]
     text = cli.collect(cli.load_config(config), now=1.0)
     lint(text)
     ok = samples(text, "bioimage_omero_backup_ok")
@@ -230,7 +230,7 @@ def test_main_refuses_bad_configuration(tmp_path, capsys, values, message):
 
 
 def test_main_fails_when_the_output_cannot_be_written(tmp_path, capsys):
-    config, _ = write_config(tmp_path, output=str(tmp_path / "missing-dir" / "x.prom"))
+    config = write_config(tmp_path, output=str(tmp_path / "missing-dir" / "x.prom"))[0]
     os.rmdir(tmp_path / "missing-dir")
     assert cli.main(["--config", config]) == 1
     assert "omero-metrics FAILED" in capsys.readouterr().err
