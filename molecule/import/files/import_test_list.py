@@ -5,6 +5,7 @@ then the fileset's files): every top-level file of DIR is a fileset, every
 top-level directory one fileset of all the files below it (like a multi-file
 format). Bio-Formats decides this for real imports.
 """
+
 import os
 import sys
 
