@@ -42,7 +42,7 @@ if not SERVER or not os.environ.get("BIOIMAGE_OMERO_TEST_STAGING"):
         allow_module_level=True,
     )
 
-from ansible_collections.bioimage.omero.plugins.module_utils import _cache_queue as cq  # noqa: E402
+from ansible_collections.bioimage.omero.plugins.module_utils import _cache_schema as cq  # noqa: E402
 from ansible_collections.bioimage.omero.plugins.module_utils import _import_queue as q  # noqa: E402
 from ansible_collections.bioimage.omero.plugins.module_utils import _import_worker as w  # noqa: E402
 
