@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any, Dict, Sequence
 
 from ansible_collections.bioimage.omero.plugins.module_utils._backup_store import BackupError
+from ansible_collections.bioimage.omero.plugins.module_utils._option_domains import OptionError, check_options
 
 RETENTION_OPTIONS = ("keep_daily", "keep_weekly", "keep_monthly")
 
@@ -43,3 +44,11 @@ def check_retention(opts: Options) -> None:
     for key in RETENTION_OPTIONS:
         if int(opts[key]) < 0:
             raise BackupError(f"{key} must be >= 0")
+
+
+def check_domains(opts: Options, domains: Dict[str, Any]) -> None:
+    """Every option of ``domains`` inside its domain (_option_domains), or a BackupError naming it."""
+    try:
+        check_options(opts, domains)
+    except OptionError as exc:
+        raise BackupError(str(exc)) from None

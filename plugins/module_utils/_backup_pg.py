@@ -25,8 +25,10 @@ import time
 from typing import Any, Callable, Dict
 
 from ansible_collections.bioimage.omero.plugins.module_utils import _backup_store as store
+from ansible_collections.bioimage.omero.plugins.module_utils import _option_domains as domains
 from ansible_collections.bioimage.omero.plugins.module_utils._backup_options import (
     Options,
+    check_domains,
     check_retention,
     options_with_defaults,
 )
@@ -97,11 +99,22 @@ DEFAULTS: Dict[str, Any] = {
 
 SECRET_OPTIONS = ("login_password",)
 
+# Domains checked before any work (the module and the omero-backup command alike).
+DOMAINS: Dict[str, Any] = {
+    "login_port": domains.PORT,
+    "backup_dir": domains.ABSOLUTE_PATH,
+    "passfile": domains.ABSOLUTE_PATH,
+    "pg_bin_dir": domains.ABSOLUTE_PATH,
+    "status_file": domains.ABSOLUTE_PATH,
+    "lock_timeout": domains.POSITIVE,
+}
+
 
 def make_options(values: Dict[str, Any]) -> Options:
     opts = options_with_defaults(values, DEFAULTS, ACTIONS)
     if not opts.backup_dir:
         raise store.BackupError("backup_dir is required")
+    check_domains(opts, DOMAINS)
     if opts.format not in ("custom", "directory"):
         raise store.BackupError(f"format must be custom or directory, got {opts.format!r}")
     if int(opts.jobs) < 1:

@@ -17,14 +17,17 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import time
 from typing import Any, Callable, Dict, List, Optional
 
 from ansible_collections.bioimage.omero.plugins.module_utils import _backup_store as store
+from ansible_collections.bioimage.omero.plugins.module_utils import _option_domains as domains
 from ansible_collections.bioimage.omero.plugins.module_utils._backup_options import (
     Options,
+    check_domains,
     check_retention,
     options_with_defaults,
 )
@@ -52,8 +55,30 @@ DEFAULTS: Dict[str, Any] = {
 }
 
 
+# Domains checked before any work (the module and the omero-backup command alike).
+DOMAINS: Dict[str, Any] = {
+    "password_file": domains.ABSOLUTE_PATH,
+    "status_file": domains.ABSOLUTE_PATH,
+    "cache_dir": domains.ABSOLUTE_PATH,
+    "restic_bin": domains.ABSOLUTE_PATH,
+    "target": domains.ABSOLUTE_PATH,
+}
+# restic check --read-data-subset: n/t (a part of t), a percentage, or a size (K, M, G, T).
+READ_DATA_SUBSET_RE = re.compile(r"^([1-9][0-9]*/[1-9][0-9]*|[0-9]+(\.[0-9]+)?%|[1-9][0-9]*[KMGT])$")
+
+
 def make_options(values: Dict[str, Any]) -> Options:
     opts = options_with_defaults(values, DEFAULTS, ACTIONS)
+    check_domains(opts, DOMAINS)
+    for key in ("paths", "config_paths"):
+        for path in opts[key] or []:
+            if not str(path).startswith("/"):
+                raise store.BackupError(f"{key} must list absolute paths on the host (starting with /), got {path!r}")
+    subset = opts.check_read_data_subset
+    if subset and not READ_DATA_SUBSET_RE.match(str(subset)):
+        raise store.BackupError(
+            f"check_read_data_subset must be n/t (for example 1/7), a percentage (5%) or a size (2G), got {subset!r}"
+        )
     if not opts.repository:
         raise store.BackupError("repository is required")
     if not opts.password_file:
