@@ -73,9 +73,14 @@ def test_the_proxy_log_format_has_what_the_program_reads():
     with open(os.path.join(ROOT, "roles", "proxy", "templates", "nginx.conf.j2"), encoding="utf-8") as handle:
         text = handle.read()
     fmt = "".join(re.findall(r"'([^']*)'", text[text.index("log_format omero_proxy") : text.index("access_log")]))
-    assert fmt.startswith(
-        '$remote_addr [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent"'
+    # The request line is $request, or the proxy's $omero_log_request: the same "METHOD URI PROTOCOL"
+    # with the query replaced when it carried credentials.
+    assert re.match(
+        r'\$remote_addr \[\$time_local\] "\$(request|omero_log_request)" \$status \$body_bytes_sent '
+        r'"\$http_referer" "\$http_user_agent"',
+        fmt,
     )
+    assert '"$request_method $uri?[credentials removed] $server_protocol"' in text
     assert "cache=$upstream_cache_status upstream=$upstream_addr rt=$request_time " in fmt
 
 
