@@ -17,6 +17,7 @@ import sys
 import pytest
 import yaml
 from ansible_collections.bioimage.omero.plugins.module_utils import _maintenance
+from ansible_collections.bioimage.omero.tests.unit.collection_paths import COLLECTIONS_PATH
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
 
@@ -30,7 +31,7 @@ def run_playbook(*extra):
     env = dict(
         os.environ,
         ANSIBLE_STDOUT_CALLBACK="ansible.posix.json",
-        ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".ansible", "collections"),
+        ANSIBLE_COLLECTIONS_PATH=COLLECTIONS_PATH,
         ANSIBLE_LOCALHOST_WARNING="false",
     )
     argv = [

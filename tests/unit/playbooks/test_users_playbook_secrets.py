@@ -18,6 +18,7 @@ import sys
 
 import pytest
 import yaml
+from ansible_collections.bioimage.omero.tests.unit.collection_paths import COLLECTIONS_PATH
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
 ROOT_PASSWORD = "r00t-vvv-Secret-7f3a"
@@ -36,7 +37,7 @@ def run_users_playbook(tmp_path, extra_vars):
     variables.write_text(yaml.safe_dump(dict(base, **extra_vars)))
     env = dict(
         os.environ,
-        ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".ansible", "collections"),
+        ANSIBLE_COLLECTIONS_PATH=COLLECTIONS_PATH,
         ANSIBLE_STDOUT_CALLBACK="ansible.builtin.default",
         ANSIBLE_LOCALHOST_WARNING="false",
     )

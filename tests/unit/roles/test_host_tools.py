@@ -20,6 +20,7 @@ import jinja2
 import pytest
 import yaml
 from ansible.plugins.filter.core import comment
+from ansible_collections.bioimage.omero.tests.unit.collection_paths import COLLECTIONS_PATH
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
 ROLE = os.path.join(ROOT, "roles", "host_tools")
@@ -115,7 +116,7 @@ def test_the_launcher_uses_the_copy_not_another_collection_on_the_path(installed
     with open(os.path.join(package_dir, "_cache_worker_cli.py"), "a", encoding="utf-8") as handle:
         handle.write("\nUSAGE = 'the installed copy\\n'\n")
     # The checkout's collection first on PYTHONPATH must not win over the copy.
-    env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, ".ansible", "collections"))
+    env = dict(os.environ, PYTHONPATH=COLLECTIONS_PATH)
     result = subprocess.run(
         [sys.executable, paths["omero-cache-regen-worker"]],
         capture_output=True,

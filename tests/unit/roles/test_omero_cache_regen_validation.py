@@ -11,6 +11,7 @@ import sys
 
 import pytest
 import yaml
+from ansible_collections.bioimage.omero.tests.unit.collection_paths import COLLECTIONS_PATH
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
 PLAY = [
@@ -34,7 +35,7 @@ def run_checks(tmp_path, **bad):
     playbook.write_text(yaml.safe_dump(PLAY))
     variables = tmp_path / "vars.yml"
     variables.write_text(yaml.safe_dump(dict(GOOD, **bad)))
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".ansible", "collections"))
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS_PATH)
     argv = [
         os.path.join(os.path.dirname(sys.executable), "ansible-playbook"),
         "-i",
