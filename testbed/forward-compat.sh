@@ -23,9 +23,12 @@ podman run --rm --name "bioimage-compat-$$" --network host \
   -v "$here:/testbed:ro" -v "$state/ansible-test:/root/.ansible/test" \
   --entrypoint /bin/bash "$TESTBED_IMAGE_PREFIX:trixie" -c '
 set -euo pipefail
-if ! command -v shellcheck >/dev/null || ! command -v pg_ctlcluster >/dev/null || ! command -v restic >/dev/null; then
+if ! command -v shellcheck >/dev/null || ! command -v pg_ctlcluster >/dev/null || ! command -v restic >/dev/null \
+   || ! command -v promtool >/dev/null || ! command -v amtool >/dev/null || ! command -v mtail >/dev/null; then
   apt-get update -qq
+  # promtool, amtool and mtail: the monitoring role'"'"'s unit tests.
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv git rsync shellcheck postgresql restic >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus prometheus-alertmanager mtail >/dev/null
 fi
 venv=/state/venv
 if [ "$(cat $venv/.stamp 2>/dev/null)" != "$CORE_VERSION $BUNDLE_VERSION" ]; then
