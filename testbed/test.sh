@@ -78,7 +78,7 @@ build() {  # the release artifact: build the tarball, install it into a temporar
 }
 
 molecule_scenarios() {  # run scenarios $TESTBED_MOLECULE_JOBS at a time, longest first
-  local scenarios=("$@") s jobs=${TESTBED_MOLECULE_JOBS:-2} logs="$TESTBED_CACHE/logs/molecule"
+  local scenarios=("$@") s jobs=${TESTBED_MOLECULE_JOBS:-3} logs="$TESTBED_CACHE/logs/molecule"
   if [ ${#scenarios[@]} -eq 0 ]; then
     mapfile -t scenarios < <(longest_first "$(gating_scenarios)")
   fi
