@@ -125,3 +125,30 @@ def module_connect(params):
         with conn, conn.cursor() as cur:
             cur.execute(f'SET ROLE "{role}"')
     return conn
+
+
+def apply_in_transaction(module, conn, schema, work, result, what, known_errors):
+    """One transaction on ``conn``: the schema (``schema.ensure_schema``/``SCHEMA_SQL``), then
+    ``work(cur)``, which fills ``result`` and returns changed; rolled back in check mode. The module
+    fails with ``known_errors``' message (or WHAT failed and a traceback), else exits with changed."""
+    changed = False
+    try:
+        if not module.check_mode:
+            schema.ensure_schema(conn)
+        with conn.cursor() as cur:
+            if module.check_mode:
+                cur.execute(schema.SCHEMA_SQL)
+            changed = work(cur)
+        if module.check_mode:
+            conn.rollback()
+        else:
+            conn.commit()
+    except known_errors as exc:
+        conn.rollback()
+        module.fail_json(msg=str(exc), **result)
+    except Exception as exc:
+        conn.rollback()
+        module.fail_json(msg=f"{what} failed: {exc}", exception=traceback.format_exc(), **result)
+    finally:
+        conn.close()
+    module.exit_json(changed=changed, **result)

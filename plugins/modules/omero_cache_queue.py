@@ -109,7 +109,6 @@ state:
   sample: started
 """
 
-import traceback
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.bioimage.omero.plugins.module_utils import _cache_module as cm
@@ -163,34 +162,20 @@ def main():
 
     conn = cm.connect_or_fail(module, "the operations database")
     result = {"run": p["run"], "created": False, "added": 0}
-    try:
-        if not module.check_mode:
-            cache_schema.ensure_schema(conn)
-        with conn.cursor() as cur:
-            if module.check_mode:
-                cur.execute(cache_schema.SCHEMA_SQL)
-            if p["state"] == "started":
-                res = cq.start_run(cur, p["run"], targets, p["max_attempts"], p["lease_seconds"])
-                result.update(created=res["created"], added=res["added"])
-                result["state_before"] = STATE_WORDS[res["state_before"]]
-                changed = res["created"] or res["added"] > 0 or res["settings_changed"]
-            else:
-                before, changed = cq.set_state(cur, p["run"], "stopped")
-                result["state_before"] = STATE_WORDS[before]
-        result["state"] = p["state"]
-        if module.check_mode:
-            conn.rollback()
+
+    def work(cur):
+        if p["state"] == "started":
+            res = cq.start_run(cur, p["run"], targets, p["max_attempts"], p["lease_seconds"])
+            result.update(created=res["created"], added=res["added"])
+            result["state_before"] = STATE_WORDS[res["state_before"]]
+            changed = res["created"] or res["added"] > 0 or res["settings_changed"]
         else:
-            conn.commit()
-    except cq.QueueError as exc:
-        conn.rollback()
-        module.fail_json(msg=str(exc), **result)
-    except Exception as exc:
-        conn.rollback()
-        module.fail_json(msg=f"queue update failed: {exc}", exception=traceback.format_exc(), **result)
-    finally:
-        conn.close()
-    module.exit_json(changed=changed, **result)
+            before, changed = cq.set_state(cur, p["run"], "stopped")
+            result["state_before"] = STATE_WORDS[before]
+        result["state"] = p["state"]
+        return changed
+
+    cm.apply_in_transaction(module, conn, cache_schema, work, result, "queue update", cq.QueueError)
 
 
 if __name__ == "__main__":

@@ -120,7 +120,6 @@ state_before:
   type: str
 """
 
-import traceback
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.bioimage.omero.plugins.module_utils import _cache_module as cm
@@ -188,36 +187,21 @@ def main():
 
     conn = cm.connect_or_fail(module, "the import operations database")
     result = {"request": None, "state_before": None}
-    changed = False
-    try:
-        if not module.check_mode:
-            iq.ensure_schema(conn)
-        with conn.cursor() as cur:
-            if module.check_mode:
-                cur.execute(iq.SCHEMA_SQL)
-            if p["state"] == "present":
-                before = iq.get_request(cur, p["name"])
-                row, changed = iq.submit(cur, fields, p["max_attempts"])
-                result["state_before"] = before["state"] if before else None
-                result["request"] = iq.jsonable(row)
-            else:
-                action = iq.cancel if p["state"] == "cancelled" else iq.retry
-                before, changed = action(cur, p["name"])
-                result["state_before"] = before["state"]
-                result["request"] = iq.jsonable(iq.get_request(cur, p["name"]))
-        if module.check_mode:
-            conn.rollback()
+
+    def work(cur):
+        if p["state"] == "present":
+            before = iq.get_request(cur, p["name"])
+            row, changed = iq.submit(cur, fields, p["max_attempts"])
+            result["state_before"] = before["state"] if before else None
+            result["request"] = iq.jsonable(row)
         else:
-            conn.commit()
-    except iq.QueueError as exc:
-        conn.rollback()
-        module.fail_json(msg=str(exc), **result)
-    except Exception as exc:
-        conn.rollback()
-        module.fail_json(msg=f"import queue update failed: {exc}", exception=traceback.format_exc(), **result)
-    finally:
-        conn.close()
-    module.exit_json(changed=changed, **result)
+            action = iq.cancel if p["state"] == "cancelled" else iq.retry
+            before, changed = action(cur, p["name"])
+            result["state_before"] = before["state"]
+            result["request"] = iq.jsonable(iq.get_request(cur, p["name"]))
+        return changed
+
+    cm.apply_in_transaction(module, conn, iq, work, result, "import queue update", iq.QueueError)
 
 
 if __name__ == "__main__":
