@@ -74,10 +74,10 @@ def test_the_proxy_log_format_has_what_the_program_reads():
         text = handle.read()
     fmt = "".join(re.findall(r"'([^']*)'", text[text.index("log_format omero_proxy") : text.index("access_log")]))
     # The request line is $request, or the proxy's $omero_log_request: the same "METHOD URI PROTOCOL"
-    # with the query replaced when it carried credentials.
+    # with the query replaced when it carried credentials; the Referer likewise ($omero_log_referer).
     assert re.match(
         r'\$remote_addr \[\$time_local\] "\$(request|omero_log_request)" \$status \$body_bytes_sent '
-        r'"\$http_referer" "\$http_user_agent"',
+        r'"\$(http_referer|omero_log_referer)" "\$http_user_agent"',
         fmt,
     )
     assert '"$request_method $uri?[credentials removed] $server_protocol"' in text
