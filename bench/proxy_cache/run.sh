@@ -1,92 +1,209 @@
 #!/usr/bin/env bash
-# Proxy cache benchmark: wrk on one host (a podman container this script creates and removes),
-# all traffic on that host's loopback:
-#   cached  - the proxy role's nginx, cached thumbnail route (HIT)
-#   static  - nginx serving the same bytes from a file (the ceiling)
-#   proxied - the proxy on an uncached route, in front of the backend
-#   backend - the uncached backend itself (a Python HTTP server, like OMERO.web's gunicorn)
-# Prints requests/s and the ratios; goal: cached >= 0.8 x static.
-# Env: BENCH_DURATION (s per run, default 10, at most 60), BENCH_CONNECTIONS (default 32),
-# BENCH_ROUNDS (default 3, at most 5).
+# Proxy benchmark: two podman containers this script creates and removes (bench-proxy-cache: the
+# proxy role, wrk, a static nginx, a Python stand-in, the exporters; bench-proxy-node: a real
+# OMERO.web node from the omero_web role). wrk runs on the proxy host; every figure below is
+# compared with a baseline measured in the same run (rounds alternate the targets and keep each
+# one's best: the machine is shared). See docs/roles/proxy.md, "Performance".
+#   1. cached routes against the ceiling: the static baseline is the best this nginx does on this
+#      host (same workers, log line and unbuffered log as the proxy, open_file_cache, one file);
+#      one hot key, then a Zipf mix (BENCH_KEYS images, BENCH_MISS_SHARE misses, cache busters,
+#      Referers) with the request filter (credential arguments: 403, masked log) on and off.
+#   2. uncached routes, proxied against direct, in front of the Python stand-in (two writes with
+#      Nagle, as the first benchmark's; one write with TCP_NODELAY, as gunicorn) and with the
+#      proxy's upstream keepalive removed: which one made proxied 0.25 x direct.
+#   3. the real chain: proxy -> node nginx -> gunicorn -> OMERO.web (/api/v0/, needs no server)
+#      against the node directly.
+#   4. the proxy's CPU (nginx and the exporters) under the cached Zipf load, without and with a
+#      scrape of the node and nginx exporters every BENCH_SCRAPE_INTERVAL s (Prometheus's
+#      interval in the monitoring role).
+# Env: BENCH_DURATION (s per wrk run, 1..60, default 8), BENCH_ROUNDS (1..5, default 2),
+# BENCH_CONNECTIONS (default 32), BENCH_CPU_DURATION (s per CPU run, 10..300, default 60),
+# BENCH_SCRAPE_INTERVAL (s, default 30), BENCH_KEYS (default 5000), BENCH_MISS_SHARE (0.02),
+# BENCH_ZIPF_S (default 1.0), BENCH_KEEP (non-empty: keep the containers, remove them with
+# podman rm -f bench-proxy-cache bench-proxy-node). About 6 minutes with the defaults, after the set-up.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 # shellcheck source=testbed/env.sh
 . "$repo/testbed/env.sh"
 export PATH="$TESTBED_VENV/bin:$PATH"
-duration=${BENCH_DURATION:-10}
+duration=${BENCH_DURATION:-8}
 connections=${BENCH_CONNECTIONS:-32}
-rounds=${BENCH_ROUNDS:-3}
-if [ "$duration" -lt 1 ] || [ "$duration" -gt 60 ] || [ "$rounds" -lt 1 ] || [ "$rounds" -gt 5 ]; then
-  echo "BENCH_DURATION must be 1..60 and BENCH_ROUNDS 1..5" >&2
+rounds=${BENCH_ROUNDS:-2}
+cpu_duration=${BENCH_CPU_DURATION:-60}
+scrape_interval=${BENCH_SCRAPE_INTERVAL:-30}
+zipf_env=("BENCH_KEYS=${BENCH_KEYS:-5000}" "BENCH_MISS_SHARE=${BENCH_MISS_SHARE:-0.02}"
+  "BENCH_ZIPF_S=${BENCH_ZIPF_S:-1.0}")
+if [ "$duration" -lt 1 ] || [ "$duration" -gt 60 ] || [ "$rounds" -lt 1 ] || [ "$rounds" -gt 5 ] \
+  || [ "$cpu_duration" -lt 10 ] || [ "$cpu_duration" -gt 300 ] || [ "$scrape_interval" -lt 1 ]; then
+  echo "BENCH_DURATION must be 1..60, BENCH_ROUNDS 1..5, BENCH_CPU_DURATION 10..300, BENCH_SCRAPE_INTERVAL >= 1" >&2
   exit 2
 fi
-name=bench-proxy-cache
+proxy=bench-proxy-cache
+node=bench-proxy-node
 network=bioimage-bench-proxy-cache
 work=$(mktemp -d)
 
 cleanup() {
-  podman rm -f "$name" >/dev/null 2>&1 || true
+  [ -n "${BENCH_KEEP:-}" ] && { echo "kept $proxy and $node (BENCH_KEEP)"; rm -rf "$work"; return; }
+  podman rm -f "$proxy" "$node" >/dev/null 2>&1 || true
   podman network rm -f "$network" >/dev/null 2>&1 || true
   rm -rf "$work"
 }
 trap cleanup EXIT
-podman rm -f "$name" >/dev/null 2>&1 || true  # a leftover from an interrupted run
+podman rm -f "$proxy" "$node" >/dev/null 2>&1 || true  # leftovers from an interrupted run
 
 "$repo/testbed/link-collection.sh" >/dev/null
 podman network exists "$network" || podman network create "$network" >/dev/null
-podman run -d --name "$name" --hostname "$name" --network "$network" \
+podman run -d --name "$proxy" --hostname "$proxy" --network "$network" \
   "$TESTBED_IMAGE_PREFIX:bookworm" /sbin/init >/dev/null
-for _ in $(seq 30); do
-  podman exec "$name" systemctl is-system-running --wait >/dev/null 2>&1 && break
-  sleep 1
+podman run -d --name "$node" --hostname "$node" --network "$network" \
+  -v "$TESTBED_WHEELHOUSE:/srv/wheelhouse:ro" "$TESTBED_IMAGE_PREFIX:bookworm" /sbin/init >/dev/null
+for host in "$proxy" "$node"; do
+  for _ in $(seq 30); do
+    podman exec "$host" systemctl is-system-running --wait >/dev/null 2>&1 && break
+    sleep 1
+  done
 done
 
 head -c 16384 /dev/urandom >"$work/thumb.bin"  # a thumbnail-sized body
-echo "== setting up $name (apt, the proxy role)"
+echo "== setting up $proxy and $node (apt, the proxy and omero_web roles)"
 (cd "$repo" && ANSIBLE_COLLECTIONS_PATH="$repo/.ansible/collections" ansible-playbook \
-  -i "$name," -c containers.podman.podman "$here/setup.yml" \
+  -i "$proxy,$node," -c containers.podman.podman "$here/setup.yml" \
   -e "bench_payload=$work/thumb.bin" >"$work/setup.log" 2>&1) \
   || { tail -40 "$work/setup.log"; exit 1; }
 
-url=/webgateway/render_thumbnail/1/
-run_wrk() {  # run_wrk LABEL URL -> prints "LABEL RPS"
-  local out rps
-  out=$(podman exec "$name" wrk -t2 -c"$connections" -d"${duration}s" --latency "$2")
-  rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
-  local p99
-  p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
-  printf '%-8s %12s req/s   p99 %s\n' "$1" "$rps" "$p99" >&2
-  echo "$rps"
+on_proxy() { podman exec "$proxy" "$@"; }
+variant() { on_proxy python3 /srv/bench/variant.py "$1"; }
+standin() {  # standin split|single: the stand-in that listens on 127.0.0.1:8080
+  local other=single
+  [ "$1" = single ] && other="split"
+  on_proxy systemctl stop "bench-backend@$other.service"
+  on_proxy systemctl start "bench-backend@$1.service"
+  for _ in $(seq 50); do
+    on_proxy curl -sf -o /dev/null http://127.0.0.1:8080/ && return 0
+    sleep 0.2
+  done
+  echo "the $1 stand-in does not answer" >&2
+  exit 1
 }
+header() {  # header URL NAME: one response header
+  on_proxy curl -sS -o /dev/null -D - "$1" | tr -d '\r' | awk -F': ' -v n="$2" 'tolower($1) == n {print $2}'
+}
+status() { on_proxy curl -sS -o /dev/null -w '%{http_code}' "$@"; }
 
-podman exec "$name" curl -sS -o /dev/null "http://127.0.0.1$url"  # fill the cache
-status=$(podman exec "$name" curl -sS -o /dev/null -D - "http://127.0.0.1$url" | tr -d '\r' \
-  | awk -F': ' 'tolower($1) == "x-cache-status" {print $2}')
-[ "$status" = HIT ] || { echo "the cached route is not a HIT (X-Cache-Status: $status)" >&2; exit 1; }
-cmp <(podman exec "$name" curl -sS "http://127.0.0.1$url") <(podman exec "$name" cat /srv/bench/thumb.bin) \
-  || { echo "the proxy does not serve the static bytes" >&2; exit 1; }
+# ---- the set-up serves what it should ----
+thumb=/webgateway/render_thumbnail/1/
+variant role
+on_proxy curl -sS -o /dev/null "http://127.0.0.1:8009$thumb"  # fill the cache
+[ "$(header "http://127.0.0.1:8009$thumb" x-cache-status)" = HIT ] \
+  || { echo "the cached route is not a HIT" >&2; exit 1; }
+cmp <(on_proxy curl -sS "http://127.0.0.1:8009$thumb") <(on_proxy curl -sS "http://127.0.0.1:8081/webgateway/render_thumbnail/7/") \
+  || { echo "the proxy and the static nginx do not serve the same bytes" >&2; exit 1; }
+[ "$(status "http://127.0.0.1:8009$thumb?bsession=x")" = 403 ] \
+  || { echo "the request filter does not refuse a credential argument" >&2; exit 1; }
+api=/api/v0/
+direct=$(on_proxy curl -sS -H "Host: $proxy" "http://$node:8080$api")
+proxied=$(on_proxy curl -sS "http://127.0.0.1:80$api")
+if [[ $direct != *'"url:images"'* ]] || [ "$direct" != "$proxied" ]; then
+  echo "OMERO.web's $api differs through the proxy: $direct / $proxied" >&2
+  exit 1
+fi
+variant nofilter
+[ "$(status "http://127.0.0.1:8009$thumb?bsession=x")" = 200 ] \
+  || { echo "the nofilter variant still refuses" >&2; exit 1; }
+variant role
 
-echo "== wrk: 2 threads, $connections connections, ${duration}s per run, 16 KiB body, $rounds rounds"
-# Rounds alternate the targets and keep each one's best: on a shared machine the load of
-# other jobs changes from one run to the next.
-best() { python3 -c 'import sys; print(max(float(v) for v in sys.argv[1:] if v))' "$@"; }
-c=() s=() p=() b=()
+# ---- the runs ----
+results=$work/results
+runs=0  # each run's misses ask for images no earlier run asked for (zipf.lua's BENCH_NONCE)
+run_wrk() {  # run_wrk LABEL [wrk arguments...]: appends "LABEL RPS P99" to $results
+  local label=$1 out rps p99
+  shift
+  runs=$((runs + 1))
+  out=$(on_proxy env BENCH_NONCE=$runs "${zipf_env[@]}" \
+    wrk -t2 -c"$connections" -d"${duration}s" --latency "$@")
+  rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
+  p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
+  printf '  %-22s %10s req/s   p99 %s\n' "$label" "$rps" "$p99"
+  echo "$label $rps $p99" >>"$results"
+}
+zipf=(-s /srv/bench/zipf.lua)
+echo "== warming the cache: every one of the ${BENCH_KEYS:-5000} images once"
+on_proxy env BENCH_MODE=warm "${zipf_env[@]}" wrk -t2 -c8 -d"$((duration < 5 ? 5 : duration))s" \
+  "${zipf[@]}" http://127.0.0.1:8009 >/dev/null
+
+echo "== wrk: 2 threads, $connections connections, ${duration}s per run, 16 KiB thumbnails, $rounds rounds"
 for round in $(seq "$rounds"); do
-  echo "-- round $round" >&2
-  c+=("$(run_wrk cached "http://127.0.0.1:80$url")")
-  s+=("$(run_wrk static "http://127.0.0.1:8081$url")")
-  p+=("$(run_wrk proxied "http://127.0.0.1:80/webclient/bench/")")
-  b+=("$(run_wrk backend "http://127.0.0.1:8080$url")")
+  echo "-- round $round"
+  run_wrk static-one "http://127.0.0.1:8081$thumb"
+  run_wrk cached-one "http://127.0.0.1:8009$thumb"
+  run_wrk static-zipf "${zipf[@]}" http://127.0.0.1:8081
+  # the filter on and off in turn, the order swapped every round
+  for filter in $([ $((round % 2)) = 1 ] && echo "role nofilter" || echo "nofilter role"); do
+    variant "$filter"
+    run_wrk "cached-zipf-$filter" "${zipf[@]}" http://127.0.0.1:8009
+  done
+  variant role
+  run_wrk standin-single-direct http://127.0.0.1:8080/webclient/bench/
+  run_wrk standin-single-proxied http://127.0.0.1:8009/webclient/bench/
+  variant nokeepalive
+  run_wrk standin-single-noka http://127.0.0.1:8009/webclient/bench/
+  variant role
+  standin split
+  run_wrk standin-split-direct http://127.0.0.1:8080/webclient/bench/
+  run_wrk standin-split-proxied http://127.0.0.1:8009/webclient/bench/
+  standin single
+  run_wrk node-direct -H "Host: $proxy" "http://$node:8080$api"
+  run_wrk node-proxied "http://127.0.0.1:80$api"
 done
-cached=$(best "${c[@]}") static=$(best "${s[@]}") proxied=$(best "${p[@]}") backend=$(best "${b[@]}")
-printf '%-8s %12s req/s (best of %s)\n' cached "$cached" "$rounds" static "$static" "$rounds" \
-  proxied "$proxied" "$rounds" backend "$backend" "$rounds"
 
-python3 - "$cached" "$static" "$proxied" "$backend" <<'PY'
+echo "== proxy CPU under the cached Zipf load, ${cpu_duration}s each: no scrape, then a scrape every ${scrape_interval}s"
+cpu_plain=$(on_proxy env BENCH_NONCE=91 "${zipf_env[@]}" bash /srv/bench/cpu.sh "$cpu_duration" 0 "$connections")
+cpu_scraped=$(on_proxy env BENCH_NONCE=92 "${zipf_env[@]}" bash /srv/bench/cpu.sh "$cpu_duration" "$scrape_interval" "$connections")
+
+python3 - "$results" "$cpu_duration" "$cpu_plain" "$cpu_scraped" <<'PY'
 import sys
-cached, static, proxied, backend = (float(v) for v in sys.argv[1:])
-print(f"cached/static   {cached / static:6.2f}  (goal >= 0.80: {'met' if cached >= 0.8 * static else 'NOT met'})")
-print(f"cached/backend  {cached / backend:6.2f}")
-print(f"proxied/backend {proxied / backend:6.2f}  (the proxy's own overhead on uncached routes)")
+
+best = {}
+for line in open(sys.argv[1]):
+    label, rps, _ = line.split()
+    best[label] = max(best.get(label, 0.0), float(rps))
+print("== best of the rounds (req/s)")
+for label, rps in best.items():
+    print(f"  {label:22s} {rps:10.0f}")
+
+
+def ratio(name, a, b, goal=None, note=""):
+    value = best[a] / best[b]
+    verdict = "" if goal is None else f"  (goal {goal[0]} {goal[1]:.2f}: {'met' if (value >= goal[1] if goal[0] == '>=' else value <= goal[1]) else 'NOT met'})"
+    print(f"  {name:34s} {value:6.3f}{verdict}{note}")
+
+
+print("== ratios")
+ratio("cached/static, one key", "cached-one", "static-one")
+ratio("cached/static, Zipf mix", "cached-zipf-role", "static-zipf")
+cost = 1 - best["cached-zipf-role"] / best["cached-zipf-nofilter"]
+print(f"  {'request filter cost (Zipf, cached)':34s} {cost * 100:5.1f} %  (goal < 2 %: {'met' if cost < 0.02 else 'NOT met'})")
+ratio("stand-in two writes: proxied/direct", "standin-split-proxied", "standin-split-direct")
+ratio("stand-in one write: proxied/direct", "standin-single-proxied", "standin-single-direct")
+ratio("same, no upstream keepalive", "standin-single-noka", "standin-single-direct")
+ratio("real chain: proxied/direct-to-node", "node-proxied", "node-direct", (">=", 0.9))
+
+duration = float(sys.argv[2])
+print(f"== proxy CPU under load ({duration:.0f} s each; CPU seconds; cores = CPU s / wall s)")
+runs = {}
+for name, raw in (("no scrape", sys.argv[3]), ("scraped", sys.argv[4])):
+    nginx, exporters, hz, requests, scrapes = (float(v) for v in raw.split())
+    runs[name] = (nginx / hz, exporters / hz, requests, scrapes)
+    total = (nginx + exporters) / hz
+    print(f"  {name:9s}: nginx {nginx / hz:6.2f} s, exporters {exporters / hz:5.2f} s ({scrapes:.0f} scrapes),"
+          f" {total / duration:4.2f} cores, {requests / duration:8.0f} req/s, {total / requests * 1e6:6.1f} CPU-us/request")
+plain, scraped = runs["no scrape"], runs["scraped"]
+extra = scraped[1] - plain[1]
+share = extra / (plain[0] + plain[1])
+print(f"  scrape cost: the exporters' extra {extra:.2f} CPU s = {share * 100:.2f} % of the proxy's CPU under load"
+      f"  (goal < 1 %: {'met' if share < 0.01 else 'NOT met'})")
+per_request = ((scraped[0] + scraped[1]) / scraped[2]) / ((plain[0] + plain[1]) / plain[2])
+print(f"  CPU per request, scraped/no scrape: {per_request:.3f} (whole-proxy view, includes the machine's noise)")
 PY

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# CPU of the proxy (its nginx master and workers, the node and nginx exporters) while wrk loads
+# the cached Zipf mix for DURATION seconds, with or without a Prometheus-style scrape of both
+# exporters every INTERVAL seconds (the first at the start, as Prometheus does).
+# usage: cpu.sh DURATION INTERVAL(0: no scrape) CONNECTIONS
+# Prints: nginx_ticks exporter_ticks ticks_per_second requests scrapes
+set -euo pipefail
+duration=$1 interval=$2 connections=$3
+ticks() {  # sum of utime + stime of the given processes
+  local total=0 pid
+  for pid in "$@"; do
+    [ -r "/proc/$pid/stat" ] || continue
+    total=$((total + $(awk '{sub(/.*\) /, ""); print $12 + $13}' "/proc/$pid/stat")))
+  done
+  echo "$total"
+}
+master=$(cat /run/nginx.pid)
+mapfile -t nginx_pids < <(echo "$master"; pgrep -P "$master")
+mapfile -t exporter_pids < <(systemctl show -P MainPID prometheus-node-exporter.service prometheus-nginx-exporter.service)
+n0=$(ticks "${nginx_pids[@]}") e0=$(ticks "${exporter_pids[@]}")
+BENCH_NONCE=$RANDOM wrk -t2 -c"$connections" -d"${duration}s" -s /srv/bench/zipf.lua \
+  http://127.0.0.1:8009 >/tmp/bench-cpu-wrk.out &
+wrk_pid=$!
+scrapes=0
+if [ "$interval" -gt 0 ]; then
+  for ((at = 0; at < duration; at += interval)); do
+    curl -sf -o /dev/null http://127.0.0.1:9100/metrics
+    curl -sf -o /dev/null http://127.0.0.1:9113/metrics
+    scrapes=$((scrapes + 1))
+    [ $((at + interval)) -lt "$duration" ] && sleep "$interval"
+  done
+fi
+wait "$wrk_pid"
+n1=$(ticks "${nginx_pids[@]}") e1=$(ticks "${exporter_pids[@]}")
+requests=$(awk '/requests in/ {print $1}' /tmp/bench-cpu-wrk.out)
+echo "$((n1 - n0)) $((e1 - e0)) $(getconf CLK_TCK) $requests $scrapes"
