@@ -9,7 +9,7 @@ duration=$1 interval=$2 connections=$3
 ticks() {  # sum of utime + stime of the given processes
   local total=0 pid
   for pid in "$@"; do
-    [ -r "/proc/$pid/stat" ] || continue
+    [[ $pid =~ ^[1-9][0-9]*$ ]] || continue  # systemd says 0 for a unit that is not running
     total=$((total + $(awk '{sub(/.*\) /, ""); print $12 + $13}' "/proc/$pid/stat")))
   done
   echo "$total"
@@ -17,6 +17,9 @@ ticks() {  # sum of utime + stime of the given processes
 master=$(cat /run/nginx.pid)
 mapfile -t nginx_pids < <(echo "$master"; pgrep -P "$master")
 mapfile -t exporter_pids < <(systemctl show -P MainPID prometheus-node-exporter.service prometheus-nginx-exporter.service)
+for unit in prometheus-node-exporter prometheus-nginx-exporter; do
+  systemctl is-active --quiet "$unit" || { echo "$unit is not running" >&2; exit 1; }
+done
 n0=$(ticks "${nginx_pids[@]}") e0=$(ticks "${exporter_pids[@]}")
 BENCH_NONCE=$RANDOM wrk -t2 -c"$connections" -d"${duration}s" -s /srv/bench/zipf.lua \
   http://127.0.0.1:8009 >/tmp/bench-cpu-wrk.out &

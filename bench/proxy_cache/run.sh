@@ -20,7 +20,8 @@
 # BENCH_CONNECTIONS (default 32), BENCH_CPU_DURATION (s per CPU run, 10..300, default 60),
 # BENCH_SCRAPE_INTERVAL (s, default 30), BENCH_KEYS (default 5000), BENCH_MISS_SHARE (0.02),
 # BENCH_ZIPF_S (default 1.0), BENCH_KEEP (non-empty: keep the containers, remove them with
-# podman rm -f bench-proxy-cache bench-proxy-node). About 6 minutes with the defaults, after the set-up.
+# podman rm -f bench-proxy-cache bench-proxy-node), BENCH_REUSE (non-empty: measure again on the
+# hosts a BENCH_KEEP run left, without setting them up). About 6 minutes with the defaults, after the set-up.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -51,8 +52,16 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-podman rm -f "$proxy" "$node" >/dev/null 2>&1 || true  # leftovers from an interrupted run
+reuse=
+if [ -n "${BENCH_REUSE:-}" ] && [ "$(podman inspect -f '{{.State.Running}}' "$proxy" "$node" 2>/dev/null)" = "true
+true" ]; then
+  reuse=1  # the hosts a BENCH_KEEP run left, already set up: only the scripts are copied again
+  for file in cpu.sh variant.py zipf.lua; do podman cp "$here/$file" "$proxy:/srv/bench/$file"; done
+else
+  podman rm -f "$proxy" "$node" >/dev/null 2>&1 || true  # leftovers from an interrupted run
+fi
 
+if [ -z "$reuse" ]; then
 "$repo/testbed/link-collection.sh" >/dev/null
 podman network exists "$network" || podman network create "$network" >/dev/null
 podman run -d --name "$proxy" --hostname "$proxy" --network "$network" \
@@ -72,6 +81,7 @@ echo "== setting up $proxy and $node (apt, the proxy and omero_web roles)"
   -i "$proxy,$node," -c containers.podman.podman "$here/setup.yml" \
   -e "bench_payload=$work/thumb.bin" >"$work/setup.log" 2>&1) \
   || { tail -40 "$work/setup.log"; exit 1; }
+fi
 
 on_proxy() { podman exec "$proxy" "$@"; }
 variant() { on_proxy python3 /srv/bench/variant.py "$1"; }
@@ -95,6 +105,7 @@ status() { on_proxy curl -sS -o /dev/null -w '%{http_code}' "$@"; }
 # ---- the set-up serves what it should ----
 thumb=/webgateway/render_thumbnail/1/
 variant role
+on_proxy systemctl restart prometheus-nginx-exporter.service  # it gave up before stub_status existed
 on_proxy curl -sS -o /dev/null "http://127.0.0.1:8009$thumb"  # fill the cache
 [ "$(header "http://127.0.0.1:8009$thumb" x-cache-status)" = HIT ] \
   || { echo "the cached route is not a HIT" >&2; exit 1; }
@@ -184,7 +195,8 @@ print("== ratios")
 ratio("cached/static, one key", "cached-one", "static-one")
 ratio("cached/static, Zipf mix", "cached-zipf-role", "static-zipf")
 cost = 1 - best["cached-zipf-role"] / best["cached-zipf-nofilter"]
-print(f"  {'request filter cost (Zipf, cached)':34s} {cost * 100:5.1f} %  (goal < 2 %: {'met' if cost < 0.02 else 'NOT met'})")
+verdict = "below this run's noise: filter on was faster" if cost < 0 else ("met" if cost < 0.02 else "NOT met")
+print(f"  {'request filter cost (Zipf, cached)':34s} {cost * 100:5.1f} %  (goal < 2 %: {verdict})")
 ratio("stand-in two writes: proxied/direct", "standin-split-proxied", "standin-split-direct")
 ratio("stand-in one write: proxied/direct", "standin-single-proxied", "standin-single-direct")
 ratio("same, no upstream keepalive", "standin-single-noka", "standin-single-direct")
