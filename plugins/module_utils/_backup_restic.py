@@ -15,11 +15,14 @@ masks passwords, so it is never used for this).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import random
 import re
 import shutil
 import subprocess
+import tempfile
 import time
 from typing import Any, Callable, Dict, List, Optional
 
@@ -32,7 +35,7 @@ from ansible_collections.bioimage.omero.plugins.module_utils._backup_options imp
     options_with_defaults,
 )
 
-ACTIONS = ("init", "backup", "forget", "check", "run", "restore", "snapshots")
+ACTIONS = ("init", "backup", "forget", "check", "run", "restore", "snapshots", "drill")
 
 DEFAULTS: Dict[str, Any] = {
     "action": "run",
@@ -52,6 +55,7 @@ DEFAULTS: Dict[str, Any] = {
     "cache_dir": None,
     "restic_bin": None,
     "status_file": None,
+    "drill_sample_files": 20,
 }
 
 
@@ -86,6 +90,8 @@ def make_options(values: Dict[str, Any]) -> Options:
     if opts.action in ("backup", "run") and not (opts.paths or opts.config_paths):
         raise store.BackupError("paths or config_paths must list what to back up")
     check_retention(opts)
+    if int(opts.drill_sample_files) < 1:
+        raise store.BackupError(f"drill_sample_files must be >= 1, got {opts.drill_sample_files}")
     return opts
 
 
@@ -310,6 +316,100 @@ def action_restore(opts: Options, check_mode: bool = False) -> Dict[str, Any]:
     }
 
 
+def snapshot_files(opts: Options, snapshot_id: str) -> List[Dict[str, Any]]:
+    """The regular files of a snapshot (``restic ls --json``: path, size)."""
+    output = run_restic(opts, ["ls", "--json", snapshot_id], "restic ls")
+    files = []
+    for line in output.splitlines():
+        try:
+            node = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(node, dict) and node.get("struct_type") == "node" and node.get("type") == "file":
+            files.append({"path": str(node["path"]), "size": int(node.get("size") or 0)})
+    return files
+
+
+def _sha256(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _include_pattern(path: str) -> str:
+    """A restic --include pattern matching exactly this path (glob characters escaped)."""
+    return re.sub(r"([*?\[\]\\])", r"\\\1", path)
+
+
+def action_drill(opts: Options, check_mode: bool = False) -> Dict[str, Any]:
+    """Restore a sample of the newest snapshot's files to scratch space and compare checksums.
+
+    A sampled file whose live copy still has the snapshot's modification time (restic restores
+    it) must be byte for byte the same; files changed or removed since the snapshot are counted
+    as skipped, never as a failure. Reads the data back from the repository (the backup store).
+    """
+    snaps = list_snapshots(opts)
+    if not snaps:
+        raise store.BackupError(f"the restic repository holds no snapshot tagged {opts.tag}")
+    newest = snaps[-1]
+    snap_id = str(newest.get("id"))
+    files = snapshot_files(opts, snap_id)
+    if not files:
+        raise store.BackupError(f"snapshot {snap_id[:8]} holds no file")
+    # Not for security: a sample that changes with each snapshot and is reproducible for it.
+    count = min(int(opts.drill_sample_files), len(files))
+    sample = random.Random(snap_id).sample(files, count)  # noqa: S311
+    if check_mode:
+        return {"changed": False, "msg": f"would restore {len(sample)} files of snapshot {snap_id[:8]} and compare"}
+    scratch = tempfile.mkdtemp(prefix="omero-backup-drill-", dir=opts.cache_dir or None)
+    compared = skipped = size = 0
+    problems = []
+    try:
+        args = ["restore", snap_id, "--target", scratch, "--verify"]
+        for item in sample:
+            args += ["--include", _include_pattern(item["path"])]
+        run_restic(opts, args, "restic restore (drill)")
+        for item in sample:
+            restored = os.path.join(scratch, item["path"].lstrip("/"))
+            if not os.path.isfile(restored):
+                problems.append(f"{item['path']} was not restored")
+                continue
+            if os.path.getsize(restored) != item["size"]:
+                got = os.path.getsize(restored)
+                problems.append(f"{item['path']}: restored {got} bytes, the snapshot says {item['size']}")
+                continue
+            try:
+                live = os.stat(item["path"])
+            except OSError:
+                skipped += 1  # removed since the snapshot
+                continue
+            if live.st_mtime_ns != os.stat(restored).st_mtime_ns:
+                skipped += 1  # changed since the snapshot
+                continue
+            if _sha256(restored) != _sha256(item["path"]):
+                problems.append(f"{item['path']}: sha256 of the restored copy differs from the unchanged live file")
+                continue
+            compared += 1
+            size += item["size"]
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    if problems:
+        raise store.BackupError(f"drill of snapshot {snap_id[:8]} failed: {'; '.join(problems)}")
+    return {
+        "changed": False,
+        "snapshot": snap_id[:8],
+        "files": compared,
+        "skipped": skipped,
+        "size": size,
+        "msg": (
+            f"drill: restored {len(sample)} files of snapshot {snap_id[:8]}, {compared} identical to the live"
+            f" files ({size} bytes), {skipped} changed or removed since"
+        ),
+    }
+
+
 DISPATCH: Dict[str, Callable[[Options, bool], Dict[str, Any]]] = {
     "init": action_init,
     "backup": action_backup,
@@ -318,12 +418,14 @@ DISPATCH: Dict[str, Callable[[Options, bool], Dict[str, Any]]] = {
     "run": action_run,
     "restore": action_restore,
     "snapshots": action_snapshots,
+    "drill": action_drill,
 }
 
 
 def perform(opts: Options, check_mode: bool = False, status_key: Optional[str] = None) -> Dict[str, Any]:
     key = status_key or f"data_{opts.action}"
     record_it = not check_mode and opts.action not in ("snapshots", "init")
+    clock = time.monotonic()
     try:
         try:
             result = DISPATCH[opts.action](opts, check_mode)
@@ -334,7 +436,8 @@ def perform(opts: Options, check_mode: bool = False, status_key: Optional[str] =
             store.update_status(opts.status_file, key, {"ok": False, "message": str(exc)})
         raise
     if record_it:
-        record = {k: v for k, v in result.items() if k in ("snapshot", "total_files", "total_bytes", "forgotten")}
-        record.update({"ok": True, "message": result.get("msg")})
+        keys = ("snapshot", "total_files", "total_bytes", "forgotten", "files", "skipped", "size")
+        record = {k: v for k, v in result.items() if k in keys}
+        record.update({"ok": True, "message": result.get("msg"), "seconds": round(time.monotonic() - clock, 3)})
         store.update_status(opts.status_file, key, record)
     return result

@@ -17,7 +17,9 @@ description:
     exist, or files restic cannot read, fail the run. V(forget) applies retention and prunes (the newest
     snapshot is always kept). V(check) runs C(restic check). V(run) does init, backup, forget and check
     (what the backup role's timer runs). V(restore) restores a snapshot (default the latest) and verifies
-    the restored files. V(snapshots) lists snapshots.
+    the restored files. V(snapshots) lists snapshots. V(drill) restores O(drill_sample_files) files of the
+    newest snapshot to scratch space (under O(cache_dir)) and compares their sha256 with the live files that
+    have not changed since the snapshot; any difference fails.
   - The repository password is read by restic from O(password_file) (E(RESTIC_PASSWORD_FILE)), which must be
     mode C(0600) or stricter; the repository location goes through E(RESTIC_REPOSITORY). Neither is on a
     command line.
@@ -38,7 +40,7 @@ options:
     description:
       - What to do.
     type: str
-    choices: [init, backup, forget, check, run, restore, snapshots]
+    choices: [init, backup, forget, check, run, restore, snapshots, drill]
     default: run
   repository:
     description:
@@ -78,6 +80,11 @@ options:
     description:
       - Also read back this subset of the repository's data in V(check) (C(--read-data-subset), for example V(5%)).
     type: str
+  drill_sample_files:
+    description:
+      - How many files of the newest snapshot V(drill) restores and compares.
+    type: int
+    default: 20
   snapshot:
     description:
       - Snapshot to restore (an ID, or V(latest)).
@@ -160,6 +167,18 @@ config_files:
   description: OMERO configuration files included in the snapshot.
   returned: when action is backup or run
   type: int
+files:
+  description: Sampled files found identical to the live files.
+  returned: when action is drill
+  type: int
+skipped:
+  description: Sampled files changed or removed since the snapshot (not compared).
+  returned: when action is drill
+  type: int
+size:
+  description: Bytes compared.
+  returned: when action is drill
+  type: int
 forgotten:
   description: Snapshots removed by retention.
   returned: when action is forget or run
@@ -207,6 +226,7 @@ def argument_spec() -> dict:
         cache_dir=dict(type="path"),
         restic_bin=dict(type="path"),
         status_file=dict(type="path"),
+        drill_sample_files=dict(type="int", default=20),
     )
 
 

@@ -114,6 +114,29 @@ def test_run_backs_up_checks_and_restores_identical_files(setup, monkeypatch):
 
 
 @needs_restic
+def test_drill_compares_unchanged_files_and_catches_a_silent_difference(setup):
+    tmp_path, values = setup
+    act(values, "run")
+    drill = act(values, "drill", drill_sample_files=100)
+    assert drill["files"] >= 20 and drill["skipped"] == 0 and drill["size"] > 200000
+    status = json.loads((tmp_path / "status.json").read_text())["data_drill"]
+    assert status["ok"] and status["files"] == drill["files"] and status["seconds"] >= 0
+    # A file changed since the snapshot (new mtime) is skipped, not a failure.
+    changed = tmp_path / "OMERO" / "Files" / "3"
+    changed.write_bytes(b"new content")
+    assert act(values, "drill", drill_sample_files=100)["skipped"] == 1
+    # Same mtime, other bytes: the backup no longer matches what it claims to hold.
+    plate = tmp_path / "OMERO" / "ManagedRepository" / "user-3_3" / "plate ü.czi"
+    st = plate.stat()
+    plate.write_bytes(os.urandom(200000))
+    os.utime(plate, ns=(st.st_atime_ns, st.st_mtime_ns))
+    with pytest.raises(store.BackupError, match="sha256 of the restored copy differs"):
+        act(values, "drill", drill_sample_files=100)
+    status = json.loads((tmp_path / "status.json").read_text())["data_drill"]
+    assert not status["ok"] and status["last_success"]
+
+
+@needs_restic
 def test_missing_path_fails_before_any_snapshot(setup):
     tmp_path, values = setup
     act(values, "init")
