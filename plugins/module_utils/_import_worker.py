@@ -37,18 +37,25 @@ LIST_LINE_RE = re.compile(r"^([-dlpscb][-rwxsStT]{9})\s+([0-9,]+)\s+(\d{4}/\d\d/
 
 # Creates a sudo session for the request's user with the admin's password from the
 # environment and stores it in OMERO_SESSIONDIR, where `omero import -s HOST -u USER`
-# finds it: no password or session key on any command line.
+# (and `omero hql`/`omero obj`) find it: no password or session key on any command line.
+# GROUP_OF ("Dataset:51", "Project:7" or empty) puts the session in that object's group
+# (a target in another of the user's groups); empty: the user's default group.
 SUDO_SESSION_PY = r"""
 import os, sys
 import omero, omero.clients
 from omero.util.sessions import SessionsStore
-host, port, admin, user, group, idle_ms = sys.argv[1:7]
+host, port, admin, user, group_of, idle_ms = sys.argv[1:7]
 c = omero.client(host=host, port=int(port))
 try:
     s = c.createSession(admin, os.environ["OMERO_IMPORT_ADMIN_PASSWORD"])
+    group = None
+    if group_of:
+        kind, oid = group_of.split(":")
+        obj = s.getQueryService().get(kind, int(oid), {"omero.group": "-1"})
+        group = s.getAdminService().getGroup(obj.getDetails().getGroup().getId().getValue()).getName().getValue()
     p = omero.sys.Principal()
     p.name = user
-    p.group = group or None
+    p.group = group
     p.eventType = "User"
     key = s.getSessionService().createSessionWithTimeouts(p, 0, int(idle_ms)).getUuid().val
     store = SessionsStore(os.environ["OMERO_SESSIONDIR"])
@@ -125,6 +132,30 @@ def fill(template, values):
             arg = arg.replace("{" + key + "}", str(value))
         argv.append(arg)
     return argv
+
+
+def group_of(req):
+    """The object whose group the import session joins: the target when given by id, else none."""
+    if req.get("target_id") is not None:
+        return f"{req['target_type']}:{req['target_id']}"
+    return ""
+
+
+def cli_login(config, user):
+    """The login arguments of an omero CLI command that uses the stored sudo session of ``user``."""
+    return ["-s", str(config.get("omero_host", "localhost")), "-p", str(config.get("omero_port", 4064)), "-u", user]
+
+
+def hql_argv(config, user, query):
+    """``omero hql`` of one id column as ``user``: plain ``INDEX,ID`` rows, at most two (two = ambiguous)."""
+    omero = config.get("omero", "omero")
+    return [omero, "hql", *cli_login(config, user), "-q", "--style", "plain", "--limit", "2", query]
+
+
+def obj_new_argv(config, user, cls, **fields):
+    """``omero obj new CLS field=value...`` as ``user`` (prints ``CLS:ID``)."""
+    omero = config.get("omero", "omero")
+    return [omero, "obj", *cli_login(config, user), "-q", "new", cls, *(f"{k}={v}" for k, v in fields.items())]
 
 
 def stdout_log(msg):
@@ -333,13 +364,70 @@ class Worker:
             str(self.config.get("omero_port", 4064)),
             sudo["admin_user"],
             req["omero_user"],
-            "",
+            group_of(req),
             str(int(sudo.get("idle_ms", 600000))),
         ]
         rc, out = self.run(argv, req, logfh, env=env, what="sudo session")
         if rc != 0:
             raise Failure(f"cannot open a session for {req['omero_user']} (exit {rc}): {out.strip()[-300:]}")
         return env
+
+    # -- a Project target: find or create the dataset in the project, as the user ----------
+    def omero_cli(self, req, argv, env, logfh, what):
+        rc, out = self.run(argv, req, logfh, env=env, what=what)
+        if rc != 0:
+            raise Failure(f"{what} failed (exit {rc}): {out.strip()[-300:]}")
+        return out
+
+    def omero_ids(self, req, query, env, logfh):
+        out = self.omero_cli(req, hql_argv(self.config, req["omero_user"], query), env, logfh, "omero hql")
+        try:
+            return q.parse_hql_ids(out)
+        except q.QueueError as exc:
+            raise Failure(str(exc)) from exc
+
+    def omero_new(self, req, env, logfh, cls, **fields):
+        argv = obj_new_argv(self.config, req["omero_user"], cls, **fields)
+        out = self.omero_cli(req, argv, env, logfh, f"omero obj new {cls}")
+        try:
+            return q.parse_obj_new(out, cls)
+        except q.QueueError as exc:
+            raise Failure(str(exc)) from exc
+
+    def record(self, req, **ids):
+        if not q.set_resolved(self.conn, req, self.worker, **ids):
+            raise Lost("request cancelled or taken over")
+
+    def project_dataset(self, req, env, logfh):
+        """The id of the dataset named ``dataset_name`` in the target project, found or created and linked.
+
+        Idempotent: a dataset of that name already linked to the project is reused; each id found
+        or created is recorded in the request before the next step, so a resumed request neither
+        creates a second project or dataset nor links twice.
+        """
+        user = req["omero_user"]
+        project = req["target_id"] if req["target_id"] is not None else req.get("resolved_project")
+        if project is None:
+            found = self.omero_ids(req, q.project_query(req["target_name"], user), env, logfh)
+            if len(found) > 1:
+                raise Failure(f"{user} owns several projects named {req['target_name']!r}: give Project:ID")
+            project = found[0] if found else self.omero_new(req, env, logfh, "Project", name=req["target_name"])
+            self.record(req, project=project)
+        dataset = req.get("resolved_dataset")
+        if dataset is None:
+            found = self.omero_ids(req, q.project_dataset_query(project, req["dataset_name"]), env, logfh)
+            if len(found) > 1:
+                raise Failure(f"Project:{project} holds several datasets named {req['dataset_name']!r}")
+            if found:
+                self.record(req, dataset=found[0])
+                return found[0]
+            dataset = self.omero_new(req, env, logfh, "Dataset", name=req["dataset_name"])
+            self.record(req, dataset=dataset)
+        if not self.omero_ids(req, q.project_link_query(project, dataset), env, logfh):
+            link = {"parent": f"Project:{project}", "child": f"Dataset:{dataset}"}
+            self.omero_new(req, env, logfh, "ProjectDatasetLink", **link)
+            logfh.write(f"Dataset:{dataset} {req['dataset_name']!r} linked to Project:{project}\n")
+        return dataset
 
     def import_filesets(self, req, staging, logfh):
         found = self.filesets(req, staging, logfh)
@@ -350,6 +438,8 @@ class Worker:
         sessiondir = os.path.join(self.config["state_dir"], "sessions", str(req["id"]))
         try:
             env = self.sudo_env(req, sessiondir, logfh)
+            if req["target_type"] == "Project":
+                self.project_dataset(req, env, logfh)
             for key, files in pending:
                 if self.stopping:
                     raise Lost("worker stopping")
