@@ -23,15 +23,14 @@ import posixpath
 import re
 import shlex
 import shutil
-import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 
 from . import _import_queue as q
 from ._cache_schema import connect
+from ._leased_child import LOST, LeasedChildRunner, stdout_log
 
 LIST_LINE_RE = re.compile(r"^([-dlpscb][-rwxsStT]{9})\s+([0-9,]+)\s+(\d{4}/\d\d/\d\d \d\d:\d\d:\d\d)\s(.+)$")
 
@@ -158,11 +157,6 @@ def obj_new_argv(config, user, cls, **fields):
     return [omero, "obj", *cli_login(config, user), "-q", "new", cls, *(f"{k}={v}" for k, v in fields.items())]
 
 
-def stdout_log(msg):
-    sys.stdout.write(msg + "\n")
-    sys.stdout.flush()
-
-
 class Failure(Exception):
     """This attempt of the request failed (counted, retried after a back-off)."""
 
@@ -175,7 +169,7 @@ class Lost(Exception):
     """The request was cancelled or taken over: stop working on it."""
 
 
-class Worker:
+class Worker(LeasedChildRunner):
     def __init__(self, config, slot, connect_fn=connect, log=stdout_log):
         self.config = config
         self.node = config.get("node") or socket.gethostname()
@@ -189,12 +183,6 @@ class Worker:
         self.lease = int(config.get("lease_seconds", 120))
 
     # -- plumbing ----------------------------------------------------------------
-    def request_stop(self, *_args):
-        self.stopping = True
-        if self.proc is not None and self.proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.proc.pid, signal.SIGTERM)
-
     def rsync_base(self):
         c = self.config["sync"]
         ssh = [
@@ -229,32 +217,17 @@ class Worker:
         if not quiet:
             logfh.write(f"$ {' '.join(shlex.quote(a) for a in argv)}\n")
             logfh.flush()
-        with tempfile.TemporaryFile() as out:
-            try:
-                self.proc = subprocess.Popen(  # pylint: disable=ansible-bad-function
-                    argv,
-                    stdout=out,
-                    stderr=subprocess.STDOUT,
-                    stdin=subprocess.DEVNULL,
-                    env=full_env,
-                    start_new_session=True,
-                )
-            except OSError as exc:
-                self.proc = None
-                raise Failure(f"cannot run {what} {argv[0]}: {exc}") from exc
-            beat = max(1.0, self.lease / 3.0)
-            while True:
-                try:
-                    rc = self.proc.wait(timeout=beat)
-                    break
-                except subprocess.TimeoutExpired:
-                    if not self.stopping and not q.heartbeat(self.conn, req, self.worker, self.lease):
-                        self._kill()
-                        self.proc = None
-                        raise Lost("request cancelled or taken over") from None
-            self.proc = None
-            out.seek(0)
-            output = out.read().decode("utf-8", "replace")
+        try:
+            rc, output, outcome = self.run_child(
+                argv,
+                full_env,
+                max(1.0, self.lease / 3.0),
+                lambda: q.heartbeat(self.conn, req, self.worker, self.lease),
+            )
+        except OSError as exc:
+            raise Failure(f"cannot run {what} {argv[0]}: {exc}") from exc
+        if outcome == LOST:
+            raise Lost("request cancelled or taken over")
         if not quiet:
             logfh.write(output)
             logfh.write(f"[exit {rc}]\n")
@@ -262,18 +235,6 @@ class Worker:
         if self.stopping:
             raise Lost("worker stopping")
         return rc, output
-
-    def _kill(self):
-        for sig, grace in ((signal.SIGTERM, 10), (signal.SIGKILL, 5)):
-            try:
-                os.killpg(self.proc.pid, sig)
-            except ProcessLookupError:
-                return
-            try:
-                self.proc.wait(timeout=grace)
-                return
-            except subprocess.TimeoutExpired:
-                continue
 
     # -- the steps -----------------------------------------------------------------
     def listing(self, req, logfh):
@@ -519,7 +480,7 @@ class Worker:
         while not self.stopping:
             req = q.claim(self.conn, self.worker, self.lease)
             if req is None:
-                self._sleep(poll)
+                self.sleep(poll)
                 continue
             if not (req.get("message") or "").startswith("waiting"):
                 self.log(f"{self.worker}: request {req['id']} ({req['name']}) {req['state']}")
@@ -529,11 +490,6 @@ class Worker:
                 break
         self.conn.close()
         return 0
-
-    def _sleep(self, seconds):
-        end = time.monotonic() + seconds
-        while not self.stopping and time.monotonic() < end:
-            time.sleep(min(0.5, end - time.monotonic()))
 
 
 def buffer_path_exists(config, path):

@@ -27,19 +27,12 @@ description:
     then C(failed) with the message of C(omero import)).
 extends_documentation_fragment:
   - bioimage.omero.omero_cache_db
+  - bioimage.omero.omero_import_queue
 attributes:
   check_mode:
     support: full
     description: The statements run in a transaction that is rolled back.
-  diff_mode:
-    support: none
-    description: No diff is returned.
 options:
-  login_db:
-    description:
-      - The import operations database holding the queue.
-    type: str
-    default: omero_import
   name:
     description:
       - Name of the request, unique in the queue (letters, digits, C(.), C(_), C(@), C(-)).

@@ -87,13 +87,31 @@ PROBE = textwrap.dedent(
 )
 
 
-def probe(cleanup=False):
-    req = {"host": HOST, "port": PORT, "password": ROOT_PASSWORD, "dataset": DATASET, "cleanup": cleanup}
+def run_probe(script, **req):
+    """Run an omero-py probe as root (JSON in, the last stdout line as JSON out)."""
+    req.update(host=HOST, port=PORT, password=ROOT_PASSWORD)
     proc = subprocess.run(
-        [PYTHON, "-c", PROBE], input=json.dumps(req), capture_output=True, text=True, timeout=300, check=False
+        [PYTHON, "-c", script], input=json.dumps(req), capture_output=True, text=True, timeout=300, check=False
     )
     assert proc.returncode == 0, f"the omero-py probe failed: {proc.stderr[-2000:]}"
     return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def probe(cleanup=False):
+    return run_probe(PROBE, dataset=DATASET, cleanup=cleanup)
+
+
+def worker_config(tmp_path):
+    """The worker's configuration for the real omero CLI and a sudo session of root."""
+    return {
+        "state_dir": str(tmp_path),
+        "omero": OMERO,
+        "omero_host": HOST,
+        "omero_port": PORT,
+        "list_command": "{omero} import -f -- {path}",
+        "import_command": "{omero} import -s {host} -p {port} -u {user} --transfer={transfer} -T {target} -- {path}",
+        "sudo": {"enabled": True, "python": PYTHON, "admin_user": "root"},
+    }
 
 
 def test_worker_imports_as_the_user_once(fresh_db, tmp_path, monkeypatch):  # noqa: F811 - the fixture imported above
@@ -107,15 +125,7 @@ def test_worker_imports_as_the_user_once(fresh_db, tmp_path, monkeypatch):  # no
     with conn, conn.cursor() as cur:
         q.submit(cur, fields)
     monkeypatch.setenv("OMERO_IMPORT_ADMIN_PASSWORD", ROOT_PASSWORD)
-    config = {
-        "state_dir": str(tmp_path),
-        "omero": OMERO,
-        "omero_host": HOST,
-        "omero_port": PORT,
-        "list_command": "{omero} import -f -- {path}",
-        "import_command": "{omero} import -s {host} -p {port} -u {user} --transfer={transfer} -T {target} -- {path}",
-        "sudo": {"enabled": True, "python": PYTHON, "admin_user": "root"},
-    }
+    config = worker_config(tmp_path)
     worker = w.Worker(config, "live")
     worker.conn = conn
     req = q.claim(conn, worker.worker, 600)
@@ -158,12 +168,7 @@ PROJECT_PROBE = textwrap.dedent(
 
 
 def project_probe(project, cleanup=False):
-    req = {"host": HOST, "port": PORT, "password": ROOT_PASSWORD, "project": project, "cleanup": cleanup}
-    proc = subprocess.run(
-        [PYTHON, "-c", PROJECT_PROBE], input=json.dumps(req), capture_output=True, text=True, timeout=300, check=False
-    )
-    assert proc.returncode == 0, f"the omero-py probe failed: {proc.stderr[-2000:]}"
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return run_probe(PROJECT_PROBE, project=project, cleanup=cleanup)
 
 
 def test_project_target_finds_or_creates_its_dataset(fresh_db, tmp_path, monkeypatch):  # noqa: F811
@@ -172,15 +177,7 @@ def test_project_target_finds_or_creates_its_dataset(fresh_db, tmp_path, monkeyp
     conn = cq.connect(fresh_db)
     q.ensure_schema(conn)
     monkeypatch.setenv("OMERO_IMPORT_ADMIN_PASSWORD", ROOT_PASSWORD)
-    config = {
-        "state_dir": str(tmp_path),
-        "omero": OMERO,
-        "omero_host": HOST,
-        "omero_port": PORT,
-        "list_command": "{omero} import -f -- {path}",
-        "import_command": "{omero} import -s {host} -p {port} -u {user} --transfer={transfer} -T {target} -- {path}",
-        "sudo": {"enabled": True, "python": PYTHON, "admin_user": "root"},
-    }
+    config = worker_config(tmp_path)
     try:
         for n in (1, 2):
             staging = os.path.join(os.environ["BIOIMAGE_OMERO_TEST_STAGING"], f"{project}-{n}")

@@ -227,3 +227,25 @@ def test_queue_metrics_are_valid_for_prometheus_and_land_in_the_textfile_directo
     with open(os.path.join(root, "roles", "import_worker", "defaults", "main.yml"), encoding="utf-8") as fh:
         default = yaml.safe_load(fh)["import_worker_metrics_file"]
     assert default.startswith("{{ monitoring_textfile_dir | default('/var/lib/prometheus/node-exporter') }}/")
+
+
+def test_a_command_of_a_cancelled_request_is_killed(fresh_db, tmp_path):
+    """The lease is renewed while a command runs; once the request is cancelled the command dies (Lost)."""
+    from ansible_collections.bioimage.omero.plugins.module_utils import _cache_schema as cq
+
+    conn = cq.connect(fresh_db)
+    w.q.ensure_schema(conn)
+    with conn, conn.cursor() as cur:
+        w.q.submit(cur, w.q.validate_request("c", "lab1/alice/exp1", "alice", "Dataset:1"))
+    worker = w.Worker({"lease_seconds": 3}, "1")
+    worker.conn = conn
+    req = w.q.claim(conn, worker.worker, 3)
+    with open(tmp_path / "log", "w", encoding="utf-8") as log:
+        assert worker.run(["sh", "-c", "echo hello"], req, log) == (0, "hello\n")
+    with conn, conn.cursor() as cur:
+        w.q.cancel(cur, "c")
+    start = time.monotonic()
+    with open(tmp_path / "log", "a", encoding="utf-8") as log, pytest.raises(w.Lost, match="cancelled"):
+        worker.run(["sleep", "60"], req, log)
+    assert time.monotonic() - start < 30
+    conn.close()
