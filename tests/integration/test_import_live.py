@@ -198,3 +198,54 @@ def test_project_target_finds_or_creates_its_dataset(fresh_db, tmp_path, monkeyp
     finally:
         project_probe(project, cleanup=True)
         conn.close()
+
+
+SCREEN_PROBE = textwrap.dedent(
+    """
+    import json, sys
+    import omero, omero.clients
+    from omero.rtypes import rstring, unwrap
+    from omero.sys import ParametersI
+    req = json.loads(sys.stdin.read())
+    c = omero.client(host=req["host"], port=req["port"])
+    c.createSession("root", req["password"])
+    try:
+        qs = c.getSession().getQueryService()
+        p = ParametersI(); p.add("n", rstring(req["screen"]))
+        rows = qs.projection("select pl.name from ScreenPlateLink l join l.parent s join l.child pl where s.name = :n",
+                             p, {"omero.group": "-1"})
+        print(json.dumps([unwrap(r) for r in rows]))
+        if req["cleanup"]:
+            for s in qs.findAllByQuery("select s from Screen s where s.name = :n", p, {"omero.group": "-1"}):
+                c.submit(omero.cmd.Delete2(targetObjects={"Screen": [s.id.val]}))
+    finally:
+        c.closeSession()
+    """
+)
+
+
+def test_screen_target_gets_the_plate(fresh_db, tmp_path, monkeypatch):  # noqa: F811
+    """Screen:name:S: a fake plate is imported into the screen, once."""
+    screen = "import-live-screen-" + secrets.token_hex(3)
+    staging = os.path.join(os.environ["BIOIMAGE_OMERO_TEST_STAGING"], screen)
+    os.makedirs(staging)
+    with open(os.path.join(staging, "plate&plates=1&plateRows=1&plateCols=2&fields=1&sizeX=16&sizeY=16.fake"), "w"):
+        pass
+    conn = cq.connect(fresh_db)
+    q.ensure_schema(conn)
+    monkeypatch.setenv("OMERO_IMPORT_ADMIN_PASSWORD", ROOT_PASSWORD)
+    with conn, conn.cursor() as cur:
+        q.submit(cur, q.validate_request(screen, f"lab/{USER}/live", USER, f"Screen:name:{screen}"))
+    worker = w.Worker(worker_config(tmp_path), "live-screen")
+    worker.conn = conn
+    req = q.claim(conn, worker.worker, 600)
+    q.set_state(conn, req, worker.worker, "importing")
+    try:
+        with open(tmp_path / "request.log", "w", encoding="utf-8") as log:
+            worker.import_filesets(req, staging, log)
+            worker.import_filesets(req, staging, log)
+        plates = run_probe(SCREEN_PROBE, screen=screen, cleanup=False)
+        assert len(plates) == 1, (tmp_path / "request.log").read_text()
+    finally:
+        run_probe(SCREEN_PROBE, screen=screen, cleanup=True)
+        conn.close()

@@ -57,3 +57,12 @@ def test_users(cur):
     assert q.omero_check(cur, q.validate_request("live", "a/b/c", "root", "Dataset:name:x")) is None
     unknown = q.validate_request("live", "a/b/c", "no-such-user-bioimage", "Dataset:name:x")
     assert q.omero_check(cur, unknown) == "omero_user 'no-such-user-bioimage' does not exist in OMERO"
+
+
+def test_the_existing_fileset_query_runs_on_the_real_schema():
+    """The worker's resume check (filesetentry.clientpath, image.fileset) against OMERO's own tables."""
+    from ansible_collections.bioimage.omero.plugins.module_utils import _import_worker as w
+
+    worker = w.Worker({"omero_database": {"dsn": DSN}}, "live", connect_fn=lambda _cfg: psycopg2.connect(DSN))
+    assert worker.existing_fileset("/nonexistent/staging", ["no-such-file-bioimage.tif"]) is None
+    worker.omero_db.close()
