@@ -150,7 +150,7 @@ def test_resolved_ids_are_recorded_for_a_resumed_request(conn):
 
 def test_old_tables_are_upgraded_for_project_targets(fresh_db):
     c = cq.connect(fresh_db)
-    old = q.SCHEMA_SQL.split("-- Project targets")[0].replace(
+    old = q.SCHEMA_SQL.split("-- Project targets", maxsplit=1)[0].replace(
         "target_type text NOT NULL,", "target_type text NOT NULL CHECK (target_type IN ('Dataset', 'Screen')),"
     )
     with c, c.cursor() as cur:
