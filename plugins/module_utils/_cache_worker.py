@@ -9,16 +9,10 @@ the ``host_tools`` role) under systemd as ``omero-cache-regen@N.service``. It ne
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
-import select
 import shlex
-import signal
 import socket
-import subprocess
-import sys
-import tempfile
 import time
 
 from ansible_collections.bioimage.omero.plugins.module_utils._cache_queue import (
@@ -29,6 +23,12 @@ from ansible_collections.bioimage.omero.plugins.module_utils._cache_queue import
     release,
 )
 from ansible_collections.bioimage.omero.plugins.module_utils._cache_schema import connect, ensure_schema
+from ansible_collections.bioimage.omero.plugins.module_utils._leased_child import (
+    LOST,
+    TIMEOUT,
+    LeasedChildRunner,
+    stdout_log,
+)
 
 STATUS_RE = re.compile(r"^\s*(ok|fill|miss|fail|cancel):", re.MULTILINE)
 ERROR_RE = re.compile(r"^\s*(Traceback \(most recent call last\)|(ERROR|Error|Exception)\b)", re.MULTILINE)
@@ -65,37 +65,7 @@ def build_argv(template, target, omero="omero"):
     return argv
 
 
-def wait_for_exit(proc, seconds):
-    """Wait up to ``seconds`` for ``proc``; its exit code, or None if it still runs.
-
-    ``Popen.wait(timeout=...)`` polls with sleeps of up to 50 ms, a delay paid
-    after every target; a pidfd (Linux 5.3+, Python 3.9+) wakes us the moment
-    the command exits. Falls back to ``Popen.wait`` where there is none.
-    """
-    pidfd_open = getattr(os, "pidfd_open", None)
-    fd = None
-    if pidfd_open is not None:
-        with contextlib.suppress(OSError):
-            fd = pidfd_open(proc.pid)
-    if fd is None:
-        try:
-            return proc.wait(timeout=seconds)
-        except subprocess.TimeoutExpired:
-            return None
-    try:
-        readable, _w, _x = select.select([fd], [], [], seconds)
-    finally:
-        os.close(fd)
-    return proc.wait() if readable else proc.poll()
-
-
-def stdout_log(msg):
-    """Default logger: one line on stdout (the journal, under systemd)."""
-    sys.stdout.write(msg + "\n")
-    sys.stdout.flush()
-
-
-class Worker:
+class Worker(LeasedChildRunner):
     """A single slot. ``config`` is the dict from the node's worker.json."""
 
     def __init__(self, config, slot, connect_fn=connect, log=stdout_log):
@@ -107,13 +77,6 @@ class Worker:
         self.stopping = False
         self.proc = None
         self.conn = None
-
-    # -- signals ---------------------------------------------------------
-    def request_stop(self, *_args):
-        self.stopping = True
-        if self.proc is not None and self.proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.proc.pid, signal.SIGTERM)
 
     # -- one target ------------------------------------------------------
     def run_job(self, job):
@@ -129,58 +92,20 @@ class Worker:
             }
         )
         beat = max(1.0, job["lease_seconds"] / 3.0)
-        timeout = float(self.config.get("timeout") or 0)
         start = time.monotonic()
-        lost = False
-        timed_out = False
-        with tempfile.TemporaryFile() as out:
-            try:
-                self.proc = subprocess.Popen(  # pylint: disable=ansible-bad-function
-                    argv,
-                    stdout=out,
-                    stderr=subprocess.STDOUT,
-                    stdin=subprocess.DEVNULL,
-                    env=env,
-                    start_new_session=True,
-                )
-            except OSError as exc:
-                self.proc = None
-                return False, "error", 0.0, f"cannot run {argv[0]}: {exc}"
-            while True:
-                rc = wait_for_exit(self.proc, beat)
-                if rc is not None:
-                    break
-                if timeout and time.monotonic() - start > timeout:
-                    timed_out = True
-                    self._kill()
-                    continue
-                if not self.stopping and not heartbeat(self.conn, job, self.worker):
-                    lost = True
-                    self._kill()
-            self.proc = None
-            out.seek(0)
-            output = out.read().decode("utf-8", "replace")
+        try:
+            rc, output, outcome = self.run_child(
+                argv, env, beat, lambda: heartbeat(self.conn, job, self.worker), float(self.config.get("timeout") or 0)
+            )
+        except OSError as exc:
+            return False, "error", 0.0, f"cannot run {argv[0]}: {exc}"
         duration = time.monotonic() - start
-        if lost:
+        if outcome == LOST:
             return None, "lost", duration, output
-        if timed_out:
+        if outcome == TIMEOUT:
             return False, "timeout", duration, output
         ok, result = parse_output(output, rc)
         return ok, result, duration, output
-
-    def _kill(self):
-        if self.proc is None:
-            return
-        for sig, grace in ((signal.SIGTERM, 10), (signal.SIGKILL, 5)):
-            try:
-                os.killpg(self.proc.pid, sig)
-            except ProcessLookupError:
-                return
-            try:
-                self.proc.wait(timeout=grace)
-                return
-            except subprocess.TimeoutExpired:
-                continue
 
     # -- the loop --------------------------------------------------------
     def run(self, max_jobs=None):
@@ -196,7 +121,7 @@ class Worker:
                     self.log(f"{self.worker}: nothing left to do")
                     break
                 # Others hold claims that may still come back (lease expiry).
-                self._sleep(poll)
+                self.sleep(poll)
                 continue
             self.log(f"{self.worker}: {job['target']} attempt {job['attempt']}")
             ok, result, duration, output = self.run_job(job)
@@ -214,8 +139,3 @@ class Worker:
                 break
         self.conn.close()
         return 0
-
-    def _sleep(self, seconds):
-        end = time.monotonic() + seconds
-        while not self.stopping and time.monotonic() < end:
-            time.sleep(min(0.5, end - time.monotonic()))

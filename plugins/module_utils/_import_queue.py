@@ -23,7 +23,7 @@ STATES = ("queued", "syncing", "importing", "done", "failed", "cancelled")
 ACTIVE = ("queued", "syncing", "importing")
 FINISHED = ("done", "failed", "cancelled")
 TRANSFERS = ("ln", "ln_s", "cp")
-TARGET_TYPES = ("Dataset", "Screen")
+TARGET_TYPES = ("Dataset", "Screen", "Project")
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$")
 OMERO_USER_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,254}$")
 # A path component: no leading dot (no '.', '..' or hidden directories), no slash, no control character.
@@ -37,7 +37,7 @@ CREATE TABLE IF NOT EXISTS import_request (
     name text NOT NULL UNIQUE,
     path text NOT NULL,
     omero_user text NOT NULL,
-    target_type text NOT NULL CHECK (target_type IN ('Dataset', 'Screen')),
+    target_type text NOT NULL,
     target_id bigint,
     target_name text,
     transfer text NOT NULL DEFAULT 'ln' CHECK (transfer IN ('ln', 'ln_s', 'cp')),
@@ -78,6 +78,26 @@ CREATE TABLE IF NOT EXISTS import_event (
     message text NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS import_event_request ON import_event (request, id);
+-- Project targets (added later): the dataset to find or create in the project, and the ids the
+-- worker resolved (recorded at once, so a resumed request reuses them). Upgrades older tables.
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM information_schema.columns
+                   WHERE table_schema = current_schema() AND table_name = 'import_request'
+                     AND column_name = 'dataset_name') THEN
+        ALTER TABLE import_request ADD COLUMN dataset_name text, ADD COLUMN resolved_project bigint,
+            ADD COLUMN resolved_dataset bigint;
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = 'import_request'::regclass
+                   AND conname = 'import_request_target_types') THEN
+        ALTER TABLE import_request DROP CONSTRAINT IF EXISTS import_request_target_type_check;
+        ALTER TABLE import_request ADD CONSTRAINT import_request_target_types
+            CHECK (target_type IN ('Dataset', 'Screen', 'Project'))
+            , ADD CONSTRAINT import_request_dataset_name_project
+            CHECK (dataset_name IS NULL OR target_type = 'Project');
+    END IF;
+END
+$$;
 """
 
 REQUEST_FIELDS = (
@@ -88,6 +108,7 @@ REQUEST_FIELDS = (
     "target_type",
     "target_id",
     "target_name",
+    "dataset_name",
     "transfer",
     "state",
     "attempts",
@@ -103,6 +124,8 @@ REQUEST_FIELDS = (
     "started_at",
     "progress_at",
     "finished_at",
+    "resolved_project",
+    "resolved_dataset",
 )
 
 
@@ -160,26 +183,33 @@ def normalise_path(path, buffer_root=None):
 
 
 def parse_target(target):
-    """``Dataset:ID``, ``Dataset:name:NAME``, ``Screen:ID`` or ``Screen:name:NAME`` -> (type, id, name)."""
+    """``Dataset|Screen|Project`` ``:ID`` or ``:name:NAME`` -> (type, id, name)."""
     text = str(target or "").strip()
-    match = re.match(r"^(Dataset|Screen):(?:([0-9]+)|name:(.+))$", text)
+    match = re.match(r"^(Dataset|Screen|Project):(?:([0-9]+)|name:(.+))$", text)
     if not match:
-        if text.startswith("Project:"):
-            raise QueueError(
-                f"target {text!r}: omero import cannot place images in a Project directly; give a Dataset of the"
-                " project (Dataset:ID) or a new dataset by name (Dataset:name:NAME) and link it to the project"
-            )
-        raise QueueError(f"target {text!r} must be one of Dataset:ID, Dataset:name:NAME, Screen:ID, Screen:name:NAME")
+        raise QueueError(
+            f"target {text!r} must be one of Dataset:ID, Dataset:name:NAME, Screen:ID, Screen:name:NAME,"
+            " Project:ID, Project:name:NAME"
+        )
     kind, ident, name = match.groups()
     if ident is not None:
         return kind, int(ident), None
-    if "\n" in name or len(name) > 255:
-        raise QueueError(f"target name {name!r} must be one line of at most 255 characters")
-    return kind, None, name
+    return kind, None, check_object_name(name, "target name")
 
 
-def validate_request(name, path, omero_user, target, transfer="ln", buffer_root=None):
-    """Check a request; returns the normalised fields or raises QueueError (nothing touched)."""
+def check_object_name(name, what):
+    """An OMERO object name: one line of at most 255 characters, no control character."""
+    if not name or len(name) > 255 or re.search(r"[\x00-\x1f]", name):
+        raise QueueError(f"{what} {name!r} must be one line of 1 to 255 characters without control characters")
+    return name
+
+
+def validate_request(name, path, omero_user, target, transfer="ln", buffer_root=None, dataset=None):
+    """Check a request; returns the normalised fields or raises QueueError (nothing touched).
+
+    A Project target imports into a dataset of that project: ``dataset`` names it (default: the
+    request directory's name); the worker finds it in the project or creates and links it.
+    """
     if not NAME_RE.match(str(name or "")):
         raise QueueError(f"name {name!r} must match {NAME_RE.pattern}")
     if not OMERO_USER_RE.match(str(omero_user or "")):
@@ -187,22 +217,119 @@ def validate_request(name, path, omero_user, target, transfer="ln", buffer_root=
     if transfer not in TRANSFERS:
         raise QueueError(f"transfer {transfer!r} must be one of {', '.join(TRANSFERS)}")
     kind, ident, tname = parse_target(target)
+    clean = normalise_path(path, buffer_root)
+    if kind != "Project" and dataset:
+        raise QueueError(f"dataset {dataset!r} is only for a Project target (the target is {target!r})")
+    dataset_name = None
+    if kind == "Project":
+        dataset_name = check_object_name(dataset or posixpath.basename(clean), "dataset")
     return {
         "name": name,
-        "path": normalise_path(path, buffer_root),
+        "path": clean,
         "omero_user": omero_user,
         "target_type": kind,
         "target_id": ident,
         "target_name": tname,
+        "dataset_name": dataset_name,
         "transfer": transfer,
     }
 
 
 def target_string(req):
-    """The ``-T`` argument of omero import for a request row."""
+    """The ``-T`` argument of omero import for a request row (a Project's resolved dataset)."""
+    if req["target_type"] == "Project":
+        if req.get("resolved_dataset") is None:
+            raise QueueError(f"request {req['name']!r}: the dataset in the project is not resolved yet")
+        return f"Dataset:id:{req['resolved_dataset']}"
     if req.get("target_id") is not None:
         return f"{req['target_type']}:id:{req['target_id']}"
     return f"{req['target_type']}:name:{req['target_name']}"
+
+
+def hql_literal(text):
+    """An HQL string literal (quotes doubled); names are checked one-line, without control characters."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def project_query(name, omero_user):
+    """HQL: ids of the user's projects of that name (the target Project:name:NAME)."""
+    # HQL for the omero CLI (not SQL); names quoted by hql_literal.
+    where = f"p.name = {hql_literal(name)} and p.details.owner.omeName = {hql_literal(omero_user)}"
+    return "select p.id from Project p where " + where + " order by p.id"  # noqa: S608  # HQL, quoted
+
+
+def project_dataset_query(project, name):
+    """HQL: ids of the datasets of that name linked to the project."""
+    where = f"l.parent.id = {int(project)} and d.name = {hql_literal(name)}"
+    return "select d.id from ProjectDatasetLink l join l.child d where " + where + " order by d.id"  # noqa: S608
+
+
+def project_link_query(project, dataset):
+    """HQL: the link between the project and the dataset, if any."""
+    where = f"l.parent.id = {int(project)} and l.child.id = {int(dataset)}"
+    return "select l.id from ProjectDatasetLink l where " + where  # noqa: S608  # HQL, integers
+
+
+def parse_hql_ids(output):
+    """``omero hql --style plain`` output of a one-column id query -> [ids] (rows are ``INDEX,ID``)."""
+    ids = []
+    for line in output.splitlines():
+        line = line.strip()
+        match = re.match(r"^\d+,(\d+)$", line)
+        if match:
+            ids.append(int(match.group(1)))
+        elif line:
+            raise QueueError(f"unexpected line in the omero hql output: {line[:200]!r}")
+    return ids
+
+
+def parse_obj_new(output, cls):
+    """``omero obj new CLASS ...`` output -> the new object's id (the line ``CLASS:ID``)."""
+    found = re.findall(rf"^{cls}:(\d+)\s*$", output, re.MULTILINE)
+    if len(found) != 1:
+        raise QueueError(f"omero obj new {cls} did not print one {cls}:ID line: {output.strip()[-300:]!r}")
+    return int(found[0])
+
+
+def set_resolved(conn, req, worker, project=None, dataset=None):
+    """Record the project or dataset the worker found or created (before anything else uses it)."""
+    with conn, conn.cursor() as cur:
+        cur.execute(
+            "UPDATE import_request SET resolved_project = COALESCE(%s, resolved_project),"
+            " resolved_dataset = COALESCE(%s, resolved_dataset) WHERE id = %s AND worker = %s"
+            " AND state IN ('syncing', 'importing')",
+            (project, dataset, req["id"], worker),
+        )
+        if cur.rowcount != 1:
+            return False
+        what = f"Project:{project}" if project is not None else f"Dataset:{dataset}"
+        event(cur, req["id"], req["state"], f"target resolved: {what}")
+    if project is not None:
+        req["resolved_project"] = project
+    if dataset is not None:
+        req["resolved_dataset"] = dataset
+    return True
+
+
+OMERO_TABLES = {"Dataset": "dataset", "Screen": "screen", "Project": "project"}
+
+
+def omero_check(cur, fields):
+    """What is wrong with the request in OMERO's own database (a cursor on it), or None.
+
+    Reads OMERO's tables ``experimenter``, ``dataset``, ``screen`` and ``project`` (the names of
+    OMERO 5's schema): the user must exist, and a target given by id must exist. A target given by
+    name is created by the import when missing, so it is not checked.
+    """
+    cur.execute("SELECT id FROM experimenter WHERE omename = %s", (fields["omero_user"],))
+    if cur.fetchone() is None:
+        return f"omero_user {fields['omero_user']!r} does not exist in OMERO"
+    if fields["target_id"] is not None:
+        table = OMERO_TABLES[fields["target_type"]]
+        cur.execute(f"SELECT 1 FROM {table} WHERE id = %s", (fields["target_id"],))  # noqa: S608  # fixed names
+        if cur.fetchone() is None:
+            return f"target {fields['target_type']}:{fields['target_id']} does not exist in OMERO"
+    return None
 
 
 def backoff_seconds(attempts, base, cap):
@@ -244,9 +371,9 @@ def submit(cur, fields, max_attempts=5):
             )
         return before, False
     cur.execute(
-        "INSERT INTO import_request (name, path, omero_user, target_type, target_id, target_name, transfer,"
-        " max_attempts) VALUES (%(name)s, %(path)s, %(omero_user)s, %(target_type)s, %(target_id)s,"
-        " %(target_name)s, %(transfer)s, %(max_attempts)s) RETURNING id",
+        "INSERT INTO import_request (name, path, omero_user, target_type, target_id, target_name, dataset_name,"
+        " transfer, max_attempts) VALUES (%(name)s, %(path)s, %(omero_user)s, %(target_type)s, %(target_id)s,"
+        " %(target_name)s, %(dataset_name)s, %(transfer)s, %(max_attempts)s) RETURNING id",
         dict(fields, max_attempts=max_attempts),
     )
     event(cur, cur.fetchone()[0], "queued", "submitted")

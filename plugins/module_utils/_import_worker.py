@@ -23,32 +23,38 @@ import posixpath
 import re
 import shlex
 import shutil
-import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 
 from . import _import_queue as q
 from ._cache_schema import connect
+from ._leased_child import LOST, LeasedChildRunner, stdout_log
 
 LIST_LINE_RE = re.compile(r"^([-dlpscb][-rwxsStT]{9})\s+([0-9,]+)\s+(\d{4}/\d\d/\d\d \d\d:\d\d:\d\d)\s(.+)$")
 
 # Creates a sudo session for the request's user with the admin's password from the
 # environment and stores it in OMERO_SESSIONDIR, where `omero import -s HOST -u USER`
-# finds it: no password or session key on any command line.
+# (and `omero hql`/`omero obj`) find it: no password or session key on any command line.
+# GROUP_OF ("Dataset:51", "Project:7" or empty) puts the session in that object's group
+# (a target in another of the user's groups); empty: the user's default group.
 SUDO_SESSION_PY = r"""
 import os, sys
 import omero, omero.clients
 from omero.util.sessions import SessionsStore
-host, port, admin, user, group, idle_ms = sys.argv[1:7]
+host, port, admin, user, group_of, idle_ms = sys.argv[1:7]
 c = omero.client(host=host, port=int(port))
 try:
     s = c.createSession(admin, os.environ["OMERO_IMPORT_ADMIN_PASSWORD"])
+    group = None
+    if group_of:
+        kind, oid = group_of.split(":")
+        obj = s.getQueryService().get(kind, int(oid), {"omero.group": "-1"})
+        group = s.getAdminService().getGroup(obj.getDetails().getGroup().getId().getValue()).getName().getValue()
     p = omero.sys.Principal()
     p.name = user
-    p.group = group or None
+    p.group = group
     p.eventType = "User"
     key = s.getSessionService().createSessionWithTimeouts(p, 0, int(idle_ms)).getUuid().val
     store = SessionsStore(os.environ["OMERO_SESSIONDIR"])
@@ -127,9 +133,28 @@ def fill(template, values):
     return argv
 
 
-def stdout_log(msg):
-    sys.stdout.write(msg + "\n")
-    sys.stdout.flush()
+def group_of(req):
+    """The object whose group the import session joins: the target when given by id, else none."""
+    if req.get("target_id") is not None:
+        return f"{req['target_type']}:{req['target_id']}"
+    return ""
+
+
+def cli_login(config, user):
+    """The login arguments of an omero CLI command that uses the stored sudo session of ``user``."""
+    return ["-s", str(config.get("omero_host", "localhost")), "-p", str(config.get("omero_port", 4064)), "-u", user]
+
+
+def hql_argv(config, user, query):
+    """``omero hql`` of one id column as ``user``: plain ``INDEX,ID`` rows, at most two (two = ambiguous)."""
+    omero = config.get("omero", "omero")
+    return [omero, "hql", *cli_login(config, user), "-q", "--style", "plain", "--limit", "2", query]
+
+
+def obj_new_argv(config, user, cls, **fields):
+    """``omero obj new CLS field=value...`` as ``user`` (prints ``CLS:ID``)."""
+    omero = config.get("omero", "omero")
+    return [omero, "obj", *cli_login(config, user), "-q", "new", cls, *(f"{k}={v}" for k, v in fields.items())]
 
 
 class Failure(Exception):
@@ -144,7 +169,7 @@ class Lost(Exception):
     """The request was cancelled or taken over: stop working on it."""
 
 
-class Worker:
+class Worker(LeasedChildRunner):
     def __init__(self, config, slot, connect_fn=connect, log=stdout_log):
         self.config = config
         self.node = config.get("node") or socket.gethostname()
@@ -158,12 +183,6 @@ class Worker:
         self.lease = int(config.get("lease_seconds", 120))
 
     # -- plumbing ----------------------------------------------------------------
-    def request_stop(self, *_args):
-        self.stopping = True
-        if self.proc is not None and self.proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.proc.pid, signal.SIGTERM)
-
     def rsync_base(self):
         c = self.config["sync"]
         ssh = [
@@ -198,32 +217,17 @@ class Worker:
         if not quiet:
             logfh.write(f"$ {' '.join(shlex.quote(a) for a in argv)}\n")
             logfh.flush()
-        with tempfile.TemporaryFile() as out:
-            try:
-                self.proc = subprocess.Popen(  # pylint: disable=ansible-bad-function
-                    argv,
-                    stdout=out,
-                    stderr=subprocess.STDOUT,
-                    stdin=subprocess.DEVNULL,
-                    env=full_env,
-                    start_new_session=True,
-                )
-            except OSError as exc:
-                self.proc = None
-                raise Failure(f"cannot run {what} {argv[0]}: {exc}") from exc
-            beat = max(1.0, self.lease / 3.0)
-            while True:
-                try:
-                    rc = self.proc.wait(timeout=beat)
-                    break
-                except subprocess.TimeoutExpired:
-                    if not self.stopping and not q.heartbeat(self.conn, req, self.worker, self.lease):
-                        self._kill()
-                        self.proc = None
-                        raise Lost("request cancelled or taken over") from None
-            self.proc = None
-            out.seek(0)
-            output = out.read().decode("utf-8", "replace")
+        try:
+            rc, output, outcome = self.run_child(
+                argv,
+                full_env,
+                max(1.0, self.lease / 3.0),
+                lambda: q.heartbeat(self.conn, req, self.worker, self.lease),
+            )
+        except OSError as exc:
+            raise Failure(f"cannot run {what} {argv[0]}: {exc}") from exc
+        if outcome == LOST:
+            raise Lost("request cancelled or taken over")
         if not quiet:
             logfh.write(output)
             logfh.write(f"[exit {rc}]\n")
@@ -231,18 +235,6 @@ class Worker:
         if self.stopping:
             raise Lost("worker stopping")
         return rc, output
-
-    def _kill(self):
-        for sig, grace in ((signal.SIGTERM, 10), (signal.SIGKILL, 5)):
-            try:
-                os.killpg(self.proc.pid, sig)
-            except ProcessLookupError:
-                return
-            try:
-                self.proc.wait(timeout=grace)
-                return
-            except subprocess.TimeoutExpired:
-                continue
 
     # -- the steps -----------------------------------------------------------------
     def listing(self, req, logfh):
@@ -333,13 +325,70 @@ class Worker:
             str(self.config.get("omero_port", 4064)),
             sudo["admin_user"],
             req["omero_user"],
-            "",
+            group_of(req),
             str(int(sudo.get("idle_ms", 600000))),
         ]
         rc, out = self.run(argv, req, logfh, env=env, what="sudo session")
         if rc != 0:
             raise Failure(f"cannot open a session for {req['omero_user']} (exit {rc}): {out.strip()[-300:]}")
         return env
+
+    # -- a Project target: find or create the dataset in the project, as the user ----------
+    def omero_cli(self, req, argv, env, logfh, what):
+        rc, out = self.run(argv, req, logfh, env=env, what=what)
+        if rc != 0:
+            raise Failure(f"{what} failed (exit {rc}): {out.strip()[-300:]}")
+        return out
+
+    def omero_ids(self, req, query, env, logfh):
+        out = self.omero_cli(req, hql_argv(self.config, req["omero_user"], query), env, logfh, "omero hql")
+        try:
+            return q.parse_hql_ids(out)
+        except q.QueueError as exc:
+            raise Failure(str(exc)) from exc
+
+    def omero_new(self, req, env, logfh, cls, **fields):
+        argv = obj_new_argv(self.config, req["omero_user"], cls, **fields)
+        out = self.omero_cli(req, argv, env, logfh, f"omero obj new {cls}")
+        try:
+            return q.parse_obj_new(out, cls)
+        except q.QueueError as exc:
+            raise Failure(str(exc)) from exc
+
+    def record(self, req, **ids):
+        if not q.set_resolved(self.conn, req, self.worker, **ids):
+            raise Lost("request cancelled or taken over")
+
+    def project_dataset(self, req, env, logfh):
+        """The id of the dataset named ``dataset_name`` in the target project, found or created and linked.
+
+        Idempotent: a dataset of that name already linked to the project is reused; each id found
+        or created is recorded in the request before the next step, so a resumed request neither
+        creates a second project or dataset nor links twice.
+        """
+        user = req["omero_user"]
+        project = req["target_id"] if req["target_id"] is not None else req.get("resolved_project")
+        if project is None:
+            found = self.omero_ids(req, q.project_query(req["target_name"], user), env, logfh)
+            if len(found) > 1:
+                raise Failure(f"{user} owns several projects named {req['target_name']!r}: give Project:ID")
+            project = found[0] if found else self.omero_new(req, env, logfh, "Project", name=req["target_name"])
+            self.record(req, project=project)
+        dataset = req.get("resolved_dataset")
+        if dataset is None:
+            found = self.omero_ids(req, q.project_dataset_query(project, req["dataset_name"]), env, logfh)
+            if len(found) > 1:
+                raise Failure(f"Project:{project} holds several datasets named {req['dataset_name']!r}")
+            if found:
+                self.record(req, dataset=found[0])
+                return found[0]
+            dataset = self.omero_new(req, env, logfh, "Dataset", name=req["dataset_name"])
+            self.record(req, dataset=dataset)
+        if not self.omero_ids(req, q.project_link_query(project, dataset), env, logfh):
+            link = {"parent": f"Project:{project}", "child": f"Dataset:{dataset}"}
+            self.omero_new(req, env, logfh, "ProjectDatasetLink", **link)
+            logfh.write(f"Dataset:{dataset} {req['dataset_name']!r} linked to Project:{project}\n")
+        return dataset
 
     def import_filesets(self, req, staging, logfh):
         found = self.filesets(req, staging, logfh)
@@ -350,6 +399,8 @@ class Worker:
         sessiondir = os.path.join(self.config["state_dir"], "sessions", str(req["id"]))
         try:
             env = self.sudo_env(req, sessiondir, logfh)
+            if req["target_type"] == "Project":
+                self.project_dataset(req, env, logfh)
             for key, files in pending:
                 if self.stopping:
                     raise Lost("worker stopping")
@@ -429,7 +480,7 @@ class Worker:
         while not self.stopping:
             req = q.claim(self.conn, self.worker, self.lease)
             if req is None:
-                self._sleep(poll)
+                self.sleep(poll)
                 continue
             if not (req.get("message") or "").startswith("waiting"):
                 self.log(f"{self.worker}: request {req['id']} ({req['name']}) {req['state']}")
@@ -439,11 +490,6 @@ class Worker:
                 break
         self.conn.close()
         return 0
-
-    def _sleep(self, seconds):
-        end = time.monotonic() + seconds
-        while not self.stopping and time.monotonic() < end:
-            time.sleep(min(0.5, end - time.monotonic()))
 
 
 def buffer_path_exists(config, path):

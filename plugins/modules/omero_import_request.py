@@ -22,22 +22,17 @@ description:
   - M(bioimage.omero.omero_import_request_info) lists requests.
   - Before submitting, the module checks in the OMERO database (O(omero_db), read in a read-only
     transaction) that the OMERO user exists and that a target given by id exists; a bad request fails
-    naming the problem and changes nothing.
+    naming the problem and changes nothing. A target given by name is created by the import when
+    missing and is not checked; a target deleted after the submission makes the import fail (retried,
+    then C(failed) with the message of C(omero import)).
 extends_documentation_fragment:
   - bioimage.omero.omero_cache_db
+  - bioimage.omero.omero_import_queue
 attributes:
   check_mode:
     support: full
     description: The statements run in a transaction that is rolled back.
-  diff_mode:
-    support: none
-    description: No diff is returned.
 options:
-  login_db:
-    description:
-      - The import operations database holding the queue.
-    type: str
-    default: omero_import
   name:
     description:
       - Name of the request, unique in the queue (letters, digits, C(.), C(_), C(@), C(-)).
@@ -66,8 +61,17 @@ options:
   target:
     description:
       - Where the images go, C(Dataset:ID), C(Dataset:name:NAME), C(Screen:ID) or C(Screen:name:NAME)
-        (the C(omero import -T) forms; a name is created when missing). A Project cannot hold images
-        directly, so C(Project:...) is refused with a hint.
+        (the C(omero import -T) forms; a name is created when missing), or C(Project:ID) or
+        C(Project:name:NAME).
+      - A Project cannot hold images itself, so for a Project target the worker finds the dataset named
+        O(dataset) linked to the project, or creates it and links it (as the request's user, with
+        C(omero hql) and C(omero obj)), then imports into that dataset. C(Project:name:NAME) is the
+        user's project of that name, created when missing.
+    type: str
+  dataset:
+    description:
+      - For a Project target only, the name of the dataset in the project; default the name of the
+        request's directory (the last component of O(path)).
     type: str
   transfer:
     description:
@@ -101,6 +105,13 @@ EXAMPLES = r"""
     path: lab1/alice/exp42
     omero_user: alice
     target: Dataset:51
+
+- name: Import bob's plate into a dataset "plate7" of project 12 (found or created and linked)
+  bioimage.omero.omero_import_request:
+    name: bob-plate7
+    path: lab1/bob/plate7
+    omero_user: bob
+    target: Project:12
 
 - name: Cancel it
   bioimage.omero.omero_import_request:
@@ -138,16 +149,9 @@ def check_in_omero(module, fields):
     try:
         conn.set_session(readonly=True)
         with conn, conn.cursor() as cur:
-            cur.execute("SELECT id FROM experimenter WHERE omename = %s", (fields["omero_user"],))
-            if cur.fetchone() is None:
-                module.fail_json(msg=f"omero_user {fields['omero_user']!r} does not exist in OMERO")
-            if fields["target_id"] is not None:
-                table = {"Dataset": "dataset", "Screen": "screen"}[fields["target_type"]]
-                cur.execute(f"SELECT 1 FROM {table} WHERE id = %s", (fields["target_id"],))  # noqa: S608  # fixed names
-                if cur.fetchone() is None:
-                    module.fail_json(
-                        msg=f"target {fields['target_type']}:{fields['target_id']} does not exist in OMERO"
-                    )
+            problem = iq.omero_check(cur, fields)
+        if problem:
+            module.fail_json(msg=problem)
     finally:
         conn.close()
 
@@ -162,6 +166,7 @@ def main():
         buffer_root={"type": "str", "default": "/srv/import-buffer"},
         omero_user={"type": "str"},
         target={"type": "str"},
+        dataset={"type": "str"},
         transfer={"type": "str", "choices": list(iq.TRANSFERS), "default": "ln"},
         max_attempts={"type": "int", "default": 5},
         omero_db={"type": "str", "default": "omero"},
@@ -179,7 +184,7 @@ def main():
     if p["state"] == "present":
         try:
             fields = iq.validate_request(
-                p["name"], p["path"], p["omero_user"], p["target"], p["transfer"], p["buffer_root"]
+                p["name"], p["path"], p["omero_user"], p["target"], p["transfer"], p["buffer_root"], p["dataset"]
             )
         except iq.QueueError as exc:
             module.fail_json(msg=str(exc))

@@ -17,19 +17,12 @@ description:
     M(bioimage.omero.omero_import_request).
 extends_documentation_fragment:
   - bioimage.omero.omero_cache_db
+  - bioimage.omero.omero_import_queue
 attributes:
   check_mode:
     support: full
     description: Reads only.
-  diff_mode:
-    support: none
-    description: No diff is returned.
 options:
-  login_db:
-    description:
-      - The import operations database holding the queue.
-    type: str
-    default: omero_import
   name:
     description:
       - Only the request of this name.

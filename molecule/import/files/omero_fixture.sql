@@ -21,6 +21,12 @@ CREATE TABLE screen (
     owner_id int8 NOT NULL DEFAULT 0,
     group_id int8 NOT NULL DEFAULT 0
 );
+CREATE TABLE project (
+    id int8 PRIMARY KEY,
+    name varchar(255) NOT NULL,
+    owner_id int8 NOT NULL DEFAULT 0,
+    group_id int8 NOT NULL DEFAULT 0
+);
 CREATE TABLE fileset (
     id int8 PRIMARY KEY,
     templatePrefix text NOT NULL,
@@ -52,3 +58,4 @@ CREATE TABLE image (
 INSERT INTO experimenter (id, omename) VALUES (0, 'root'), (1, 'guest'), (2, 'alice'), (3, 'bob'), (4, 'carol');
 INSERT INTO dataset (id, name, owner_id) VALUES (51, 'alice-experiments', 2), (52, 'bob-plates', 3);
 INSERT INTO screen (id, name, owner_id) VALUES (61, 'carol-screen', 4);
+INSERT INTO project (id, name, owner_id) VALUES (71, 'alice-project', 2);

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import stat
-import subprocess
 import threading
 import time
 
@@ -37,33 +36,6 @@ from ansible_collections.bioimage.omero.plugins.module_utils import _cache_worke
 )
 def test_parse_output(output, rc, expected):
     assert w.parse_output(output, rc) == expected
-
-
-@pytest.mark.parametrize("pidfd", [True, False], ids=["pidfd", "popen-wait-fallback"])
-def test_wait_for_exit_returns_the_exit_code_at_once_or_none_while_running(monkeypatch, pidfd):
-    if not pidfd:
-        monkeypatch.delattr(w.os, "pidfd_open", raising=False)
-    elif not hasattr(os, "pidfd_open"):
-        pytest.skip("no os.pidfd_open on this Python")
-    quick = subprocess.Popen(["sh", "-c", "exit 3"])
-    start = time.monotonic()
-    assert w.wait_for_exit(quick, 5) == 3
-    assert time.monotonic() - start < 2
-    slow = subprocess.Popen(["sleep", "5"])
-    try:
-        assert w.wait_for_exit(slow, 0.1) is None
-    finally:
-        slow.kill()
-        slow.wait()
-
-
-def test_wait_for_exit_falls_back_when_pidfd_open_fails(monkeypatch):
-    def refuse(_pid):
-        raise OSError("pidfd_open not permitted")
-
-    monkeypatch.setattr(w.os, "pidfd_open", refuse, raising=False)
-    proc = subprocess.Popen(["sh", "-c", "exit 0"])
-    assert w.wait_for_exit(proc, 5) == 0
 
 
 def test_build_argv_fills_placeholders_without_a_shell():

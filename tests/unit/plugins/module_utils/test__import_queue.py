@@ -62,6 +62,8 @@ def test_bad_paths(path, words):
         ("Dataset:5", ("Dataset", 5, None)),
         ("Screen:7", ("Screen", 7, None)),
         ("Dataset:name:my data", ("Dataset", None, "my data")),
+        ("Project:3", ("Project", 3, None)),
+        ("Project:name:lab's project", ("Project", None, "lab's project")),
     ],
 )
 def test_targets(target, parsed):
@@ -70,7 +72,13 @@ def test_targets(target, parsed):
 
 @pytest.mark.parametrize(
     ("target", "words"),
-    [("Project:3", "Project"), ("Image:1", "must be one of"), ("Dataset:-1", "must be one of"), ("", "must be")],
+    [
+        ("Project:x", "Project:ID"),
+        ("Image:1", "must be one of"),
+        ("Dataset:-1", "must be one of"),
+        ("", "must be"),
+        ("Dataset:name:a\tb", "control"),
+    ],
 )
 def test_bad_targets(target, words):
     with pytest.raises(q.QueueError, match=words):
@@ -84,6 +92,80 @@ def test_bad_user_name_and_transfer():
         q.validate_request("r", "a/b/c", "alice", "Dataset:1", "upload")
     with pytest.raises(q.QueueError, match="name"):
         q.validate_request("no spaces", "a/b/c", "alice", "Dataset:1")
+
+
+def test_project_target_names_its_dataset():
+    fields = q.validate_request("r", "lab1/alice/exp 7", "alice", "Project:3")
+    assert (fields["target_type"], fields["target_id"], fields["dataset_name"]) == ("Project", 3, "exp 7")
+    fields = q.validate_request("r", "lab1/alice/exp7", "alice", "Project:name:P", dataset="day 1")
+    assert (fields["target_name"], fields["dataset_name"]) == ("P", "day 1")
+    assert q.validate_request("r", "lab1/alice/exp7", "alice", "Dataset:1")["dataset_name"] is None
+    with pytest.raises(q.QueueError, match="dataset 'd' is only for a Project target"):
+        q.validate_request("r", "lab1/alice/exp7", "alice", "Dataset:1", dataset="d")
+    with pytest.raises(q.QueueError, match="dataset"):
+        q.validate_request("r", "lab1/alice/exp7", "alice", "Project:1", dataset="x" * 256)
+
+
+def test_project_target_imports_into_the_resolved_dataset():
+    req = {"name": "r", "target_type": "Project", "target_id": 3, "target_name": None, "resolved_dataset": None}
+    with pytest.raises(q.QueueError, match="not resolved"):
+        q.target_string(req)
+    assert q.target_string(dict(req, resolved_dataset=12)) == "Dataset:id:12"
+
+
+def test_hql_queries_quote_names():
+    assert q.project_dataset_query(3, "it's") == (
+        "select d.id from ProjectDatasetLink l join l.child d where l.parent.id = 3 and d.name = 'it''s' order by d.id"
+    )
+    assert q.project_query("P'", "o'brien") == (
+        "select p.id from Project p where p.name = 'P''' and p.details.owner.omeName = 'o''brien' order by p.id"
+    )
+    link = q.project_link_query(3, 12)
+    assert link == "select l.id from ProjectDatasetLink l where l.parent.id = 3 and l.child.id = 12"
+
+
+def test_cli_output_parsers():
+    assert q.parse_hql_ids("") == []
+    assert q.parse_hql_ids("0,12\n1,15\n") == [12, 15]
+    with pytest.raises(q.QueueError, match="unexpected line"):
+        q.parse_hql_ids("Error: bad query")
+    assert q.parse_obj_new("Dataset:42\n", "Dataset") == 42
+    with pytest.raises(q.QueueError, match="one Dataset:ID"):
+        q.parse_obj_new("Project:42\n", "Dataset")
+
+
+def test_resolved_ids_are_recorded_for_a_resumed_request(conn):
+    fields = q.validate_request("p1", "lab1/alice/exp1", "alice", "Project:name:P")
+    with conn, conn.cursor() as cur:
+        q.submit(cur, fields)
+    req = q.claim(conn, "w/1", 60)
+    assert req["dataset_name"] == "exp1" and req["resolved_project"] is None
+    assert q.set_resolved(conn, req, "w/1", project=7)
+    assert q.set_resolved(conn, req, "w/1", dataset=12)
+    assert not q.set_resolved(conn, req, "w/2", dataset=13)  # not its request
+    again = q.claim(conn, "w/1", 60)
+    assert (again["resolved_project"], again["resolved_dataset"]) == (7, 12)
+    assert q.target_string(again) == "Dataset:id:12"
+
+
+def test_old_tables_are_upgraded_for_project_targets(fresh_db):
+    c = cq.connect(fresh_db)
+    old = q.SCHEMA_SQL.split("-- Project targets", maxsplit=1)[0].replace(
+        "target_type text NOT NULL,", "target_type text NOT NULL CHECK (target_type IN ('Dataset', 'Screen')),"
+    )
+    with c, c.cursor() as cur:
+        cur.execute(old)
+        cur.execute(
+            "INSERT INTO import_request (name, path, omero_user, target_type, target_id) VALUES"
+            " ('old', 'a/b/c', 'alice', 'Dataset', 1)"
+        )
+    q.ensure_schema(c)
+    q.ensure_schema(c)
+    with c, c.cursor() as cur:
+        q.submit(cur, q.validate_request("p", "a/b/c", "alice", "Project:3"))
+        assert q.get_request(cur, "old")["dataset_name"] is None
+        assert q.get_request(cur, "p")["dataset_name"] == "c"
+    c.close()
 
 
 def test_backoff_doubles_up_to_the_cap():

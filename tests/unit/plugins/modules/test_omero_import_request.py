@@ -14,9 +14,11 @@ OMERO_TABLES = """
 CREATE TABLE experimenter (id int8 PRIMARY KEY, omename varchar(255) NOT NULL UNIQUE);
 CREATE TABLE dataset (id int8 PRIMARY KEY, name varchar(255) NOT NULL);
 CREATE TABLE screen (id int8 PRIMARY KEY, name varchar(255) NOT NULL);
+CREATE TABLE project (id int8 PRIMARY KEY, name varchar(255) NOT NULL);
 INSERT INTO experimenter VALUES (0, 'root'), (2, 'alice');
 INSERT INTO dataset VALUES (51, 'd');
 INSERT INTO screen VALUES (61, 's');
+INSERT INTO project VALUES (71, 'p');
 """
 
 
@@ -74,7 +76,8 @@ def test_submit_check_mode_idempotence(ops, fresh_db, capsys):
         ({"target": "Screen:1"}, "Screen:1 does not exist"),
         ({"path": "/etc/ssh"}, "outside the buffer root"),
         ({"path": "lab1/alice/../../etc"}, "'..'"),
-        ({"target": "Project:1"}, "Project"),
+        ({"target": "Project:1"}, "Project:1 does not exist"),
+        ({"dataset": "d"}, "only for a Project target"),
         ({"transfer": "upload"}, "transfer"),
     ],
 )
@@ -83,6 +86,15 @@ def test_bad_requests_fail_and_change_nothing(ops, fresh_db, capsys, change, wor
     out = run_module(omero_import_request, dict(ops, **dict(GOOD, **change)), capsys)
     assert out["failed"] and words in out["msg"]
     assert count(fresh_db) == 1
+
+
+def test_project_target(ops, capsys):
+    out = run_module(omero_import_request, dict(ops, **dict(GOOD, target="Project:71")), capsys)
+    assert out["changed"] and out["request"]["target_type"] == "Project"
+    assert out["request"]["dataset_name"] == "exp1"
+    named = dict(GOOD, name="exp1b", target="Project:name:new project", dataset="day 1")
+    out = run_module(omero_import_request, dict(ops, **named), capsys)
+    assert out["changed"] and out["request"]["dataset_name"] == "day 1"
 
 
 def test_cancel_retry_info(ops, capsys):
