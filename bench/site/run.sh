@@ -63,6 +63,9 @@ echo "==> inventory: inventories/demo with its hosts renamed $NAME-*"
 cp -r "$repo/inventories/demo" "$inv"
 sed -i -e "s/\\bdemo-prod-/$NAME-prod-/g" -e "s/\\bdemo-front\\b/$NAME-front/g" "$inv/hosts.yml"
 mkdir -p "$inv/host_vars"
+# A private copy of the wheelhouse: testbed/build-wheelhouse.sh replaces the directory (a
+# rebuild by anyone on this machine would leave the hosts' bind mount pointing at nothing).
+cp -r "$TESTBED_WHEELHOUSE" "$work/wheelhouse"
 # group_vars/ beats the inventory file's vars: a network, secrets and volumes of our own.
 cat > "$inv/group_vars/all/bench.yml" <<YML
 ---
@@ -71,6 +74,7 @@ platform_secrets_dir: $work/secrets
 release_local_root: $work/volumes
 release_local_image: $work/volumes.img
 release_local_image_size: 3G
+platform_wheelhouse: $work/wheelhouse
 YML
 # Nothing published on this machine (the demo itself may be using 8080/8443).
 printf -- '---\ndemo_published_ports: []\n' > "$inv/host_vars/$NAME-front.yml"
