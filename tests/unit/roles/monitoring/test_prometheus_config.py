@@ -116,10 +116,10 @@ def test_targets_of_both_environments_with_their_labels(config):
         "newprod",
         "newprod-omero-ro1.internal.example.org",
     )
-    assert targets(data, "public") == [("https://omero.example.org/", "live", "")]
+    assert targets(data, "public") == [("https://omero.example.org/api/", "live", "")]
     assert [t[0] for t in targets(data, "site")] == [
-        "https://newprod-proxy.internal.example.org/",
-        "https://prod-proxy.internal.example.org/",
+        "https://newprod-proxy.internal.example.org/api/",
+        "https://prod-proxy.internal.example.org/api/",
     ]
     for job in ("prometheus", "alertmanager", "blackbox"):
         assert targets(data, job)[0][0].startswith("127.0.0.1:")
