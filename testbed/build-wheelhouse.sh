@@ -22,7 +22,7 @@ export PATH="$TESTBED_VENV/bin:$PATH"
 
 SUITES=(bookworm trixie)
 # Installed from the result to prove the wheelhouse is complete.
-CHECK_PACKAGES=(omero-py omero-cli-render omero-certificates omero-web gunicorn django-redis omero-figure omero-iviewer)
+CHECK_PACKAGES=(omero-py omero-cli-render omero-certificates omero-web gunicorn django-redis django-prometheus omero-figure omero-iviewer)
 log() { printf '==> [%4ss] wheelhouse: %s\n' "$SECONDS" "$*"; }
 
 recipe=$(
@@ -56,6 +56,23 @@ if [ "$(cat "$new/.testbed-building" 2>/dev/null)" != "$recipe" ]; then
 fi
 mkdir -p "$new" "$TESTBED_CACHE/pip-cache"
 echo "$recipe" > "$new/.testbed-building"
+
+# zeroc-ice is the slow part (a C++ compile per suite) and depends on its own
+# inputs only: its tasks, patch, version and the base images. When those are
+# unchanged, the previous wheelhouse's zeroc-ice wheels are reused (the role
+# builds zeroc-ice only when no wheel for the Python is there).
+ice_recipe=$(
+  cd "$repo"
+  { sha256sum roles/wheelhouse/tasks/zeroc_ice.yml roles/wheelhouse/vars/main.yml
+    find roles/wheelhouse/files -type f -print0 | sort -z | xargs -0 sha256sum
+    grep -h '^wheelhouse_zeroc_ice_version:' roles/wheelhouse/defaults/main.yml
+    for suite in "${SUITES[@]}"; do podman image inspect --format '{{.Id}}' "$TESTBED_IMAGE_PREFIX:$suite"; done
+  } | sha256sum | cut -d' ' -f1
+)
+if [ "$(cat "$TESTBED_WHEELHOUSE/.testbed-zeroc-ice-recipe" 2>/dev/null)" = "$ice_recipe" ]; then
+  log "zeroc-ice recipe unchanged: reusing its wheels"
+  cp -n "$TESTBED_WHEELHOUSE"/zeroc_ice-*.whl "$new/"
+fi
 
 # pip in the containers trusts what this machine trusts (some build machines
 # reach PyPI through a TLS-inspecting proxy whose CA only the host knows).
@@ -113,6 +130,7 @@ done
 
 rm -f "$new/.testbed-building"
 echo "$recipe" > "$new/.testbed-recipe"
+echo "$ice_recipe" > "$new/.testbed-zeroc-ice-recipe"
 rm -rf "$TESTBED_WHEELHOUSE.old"
 [ -d "$TESTBED_WHEELHOUSE" ] && mv "$TESTBED_WHEELHOUSE" "$TESTBED_WHEELHOUSE.old"
 mv "$new" "$TESTBED_WHEELHOUSE"

@@ -49,6 +49,7 @@ def omero_web_requirements():
         ["omero-web==" + str(web["omero_web_version"])]
         + web["omero_web_python_packages"]
         + list(web["omero_web_app_packages"].values())
+        + [web["omero_web_metrics_package"]]
     )
 
 

@@ -116,10 +116,10 @@ def test_targets_of_both_environments_with_their_labels(config):
         "newprod",
         "newprod-omero-ro1.internal.example.org",
     )
-    assert targets(data, "public") == [("https://omero.example.org/", "live", "")]
+    assert targets(data, "public") == [("https://omero.example.org/api/", "live", "")]
     assert [t[0] for t in targets(data, "site")] == [
-        "https://newprod-proxy.internal.example.org/",
-        "https://prod-proxy.internal.example.org/",
+        "https://newprod-proxy.internal.example.org/api/",
+        "https://prod-proxy.internal.example.org/api/",
     ]
     for job in ("prometheus", "alertmanager", "blackbox"):
         assert targets(data, job)[0][0].startswith("127.0.0.1:")
@@ -142,3 +142,30 @@ def test_alertmanager_routes_to_the_inventory_receivers(tmp_path, inventory):
     assert [c["to"] for c in receiver["email_configs"]] == ["omero-admins@example.org"]
     assert [c["url"] for c in receiver["webhook_configs"]] == ["https://chat.example.org/hook"]
     assert data["global"]["smtp_smarthost"] == "smtp.example.org:587"
+
+
+def test_the_nginx_exporter_of_every_proxy_is_scraped_by_default(config):
+    # The proxy role serves stub_status on 127.0.0.1:8091 by default, so the exporter is on.
+    with open(config, encoding="utf-8") as handle:
+        data = yaml.safe_load(handle)
+    assert targets(data, "nginx") == [
+        ("newprod-proxy.internal.example.org:9113", "newprod", "newprod-proxy.internal.example.org"),
+        ("prod-proxy.internal.example.org:9113", "prod", "prod-proxy.internal.example.org"),
+    ]
+
+
+def test_no_nginx_job_when_the_proxy_serves_no_stub_status(tmp_path, inventory):
+    path = render(inventory, str(tmp_path), "prometheus.yml.j2", "-e", '{"proxy_stub_status_port": 0}')
+    with open(path, encoding="utf-8") as handle:
+        assert targets(yaml.safe_load(handle), "nginx") is None
+
+
+def test_omero_web_metrics_are_scraped_only_where_switched_on(tmp_path, inventory):
+    with open(render(inventory, str(tmp_path), "prometheus.yml.j2"), encoding="utf-8") as handle:
+        assert targets(yaml.safe_load(handle), "omero_web") is None
+    path = render(inventory, str(tmp_path), "prometheus.yml.j2", "-e", '{"omero_web_metrics": true}')
+    with open(path, encoding="utf-8") as handle:
+        web = targets(yaml.safe_load(handle), "omero_web")
+    assert ("prod-omero-ro1.internal.example.org:9119", "prod", "prod-omero-ro1.internal.example.org") in web
+    assert {t[0].split(":")[1] for t in web} == {"9119"}
+    assert len(web) == 6  # the omero hosts of prod and newprod (one read-write, two read-only each)
