@@ -24,7 +24,7 @@ import shutil
 import subprocess
 import tempfile
 import time
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from ansible_collections.bioimage.omero.plugins.module_utils import _backup_store as store
 from ansible_collections.bioimage.omero.plugins.module_utils import _option_domains as domains
@@ -306,7 +306,12 @@ def action_restore(opts: Options, check_mode: bool = False) -> Dict[str, Any]:
         args += ["--include", str(pattern)]
     args.append("--verify")
     clock = time.monotonic()
-    run_restic(opts, args, "restic restore")
+    snapshot_id = str(snaps[-1].get("id")) if opts.snapshot == "latest" else str(opts.snapshot)
+    moved = set_aside_symlinks(opts, snapshot_id)
+    try:
+        run_restic(opts, args, "restic restore")
+    finally:
+        put_back_symlinks(moved)
     return {
         "changed": True,
         "snapshot": opts.snapshot,
@@ -316,18 +321,49 @@ def action_restore(opts: Options, check_mode: bool = False) -> Dict[str, Any]:
     }
 
 
-def snapshot_files(opts: Options, snapshot_id: str) -> List[Dict[str, Any]]:
-    """The regular files of a snapshot (``restic ls --json``: path, size)."""
+def snapshot_nodes(opts: Options, snapshot_id: str, kind: str) -> List[Dict[str, Any]]:
+    """The nodes of one type ("file", "symlink"...) of a snapshot (``restic ls --json``)."""
     output = run_restic(opts, ["ls", "--json", snapshot_id], "restic ls")
-    files = []
+    nodes = []
     for line in output.splitlines():
         try:
             node = json.loads(line)
         except ValueError:
             continue
-        if isinstance(node, dict) and node.get("struct_type") == "node" and node.get("type") == "file":
-            files.append({"path": str(node["path"]), "size": int(node.get("size") or 0)})
-    return files
+        if isinstance(node, dict) and node.get("struct_type") == "node" and node.get("type") == kind:
+            nodes.append(node)
+    return nodes
+
+
+def snapshot_files(opts: Options, snapshot_id: str) -> List[Dict[str, Any]]:
+    """The regular files of a snapshot: path, size."""
+    return [
+        {"path": str(node["path"]), "size": int(node.get("size") or 0)}
+        for node in snapshot_nodes(opts, snapshot_id, "file")
+    ]
+
+
+def set_aside_symlinks(opts: Options, snapshot_id: str) -> List[Tuple[str, str]]:
+    """Unlink the live symlinks the snapshot will restore; return them to put back.
+
+    restic before 0.17 refuses to restore a symlink over an existing one ("file exists"), which
+    fails an in-place restore of a partly lost data directory (in-place import leaves symlinks).
+    Only symlinks are touched: they hold no data, and put_back_symlinks recreates any the
+    restore did not (a failed restore, or one limited by include patterns).
+    """
+    moved = []
+    for node in snapshot_nodes(opts, snapshot_id, "symlink"):
+        live = os.path.join(str(opts.target), str(node["path"]).lstrip("/"))
+        if os.path.islink(live):
+            moved.append((live, os.readlink(live)))
+            os.unlink(live)
+    return moved
+
+
+def put_back_symlinks(moved: List[Tuple[str, str]]) -> None:
+    for live, target in moved:
+        if not os.path.lexists(live):
+            os.symlink(target, live)
 
 
 def _sha256(path: str) -> str:

@@ -206,3 +206,37 @@ def test_parse_summary():
 def test_bad_options(values, message):
     with pytest.raises(store.BackupError, match=message):
         rs.make_options(values)
+
+
+@needs_restic
+def test_restore_over_a_partly_lost_directory_keeps_its_symlinks(setup):
+    # In-place import leaves symlinks in ManagedRepository; a partial loss keeps most of them.
+    # restic 0.14 refuses to restore a symlink over an existing one ("file exists").
+    tmp_path, values = setup
+    link = tmp_path / "OMERO" / "ManagedRepository" / "link-to-file-1"
+    link.symlink_to("../Files/1")
+    act(values, "run")
+    (tmp_path / "OMERO" / "Files" / "3").unlink()
+    restored = act(values, "restore")
+    assert restored["changed"]
+    assert (tmp_path / "OMERO" / "Files" / "3").is_file()
+    assert os.readlink(link) == "../Files/1"
+
+
+@needs_restic
+def test_a_failed_restore_puts_the_live_symlinks_back(setup, monkeypatch):
+    tmp_path, values = setup
+    link = tmp_path / "OMERO" / "ManagedRepository" / "link-to-file-1"
+    link.symlink_to("../Files/1")
+    act(values, "run")
+    real = rs.run_restic
+
+    def failing(opts, args, what, ok_codes=(0,)):
+        if args[0] == "restore":
+            raise store.BackupError("restic restore failed: simulated")
+        return real(opts, args, what, ok_codes)
+
+    monkeypatch.setattr(rs, "run_restic", failing)
+    with pytest.raises(store.BackupError):
+        act(values, "restore")
+    assert os.readlink(link) == "../Files/1"
