@@ -116,7 +116,7 @@ gating_scenarios() {  # every scenario, except one whose NOT-GATING.md says why 
 }
 
 longest_first() {  # the scenarios that take longest start first; others follow by name
-  local known="backup platform omero pitr import proxy nodes cache_regen web database proxy_tls smoke monitoring" s
+  local known="backup platform omero pitr import proxy cache_regen nodes web database proxy_tls smoke monitoring" s
   for s in $known; do grep -qx "$s" <<<"$1" && echo "$s"; done
   grep -vxF -f <(tr ' ' '\n' <<<"$known") <<<"$1" | sort || true
 }
