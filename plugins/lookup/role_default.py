@@ -4,12 +4,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import yaml
-from ansible.errors import AnsibleLookupError
-from ansible.plugins.lookup import LookupBase
-
 DOCUMENTATION = r"""
 name: role_default
 short_description: The default of a variable in the role of this collection that owns it
@@ -44,6 +38,12 @@ _raw:
   type: list
   elements: raw
 """
+
+from pathlib import Path
+
+import yaml
+from ansible.errors import AnsibleLookupError
+from ansible.plugins.lookup import LookupBase
 
 ROLES_DIR = Path(__file__).resolve().parents[2] / "roles"
 
