@@ -30,7 +30,7 @@ CHECK_SQL = (
 
 
 def _run(argv: Sequence[str], what: str) -> str:
-    done = subprocess.run(list(argv), capture_output=True, text=True, check=False)
+    done = subprocess.run(list(argv), capture_output=True, text=True, check=False)  # pylint: disable=ansible-bad-function
     if done.returncode != 0:
         detail = (done.stderr or done.stdout).strip().splitlines()[-15:]
         raise BackupError(f"{what} failed (exit {done.returncode}): " + " | ".join(detail))
